@@ -82,22 +82,38 @@ public static class DegradationPlot
             CurveSeries c = byName[name];
             if (c.Lower is null || c.Upper is null) continue;
             anyBand = true;
-            var fill = plot.Add.FillY(Xs(c.Mean.Length), c.Lower, c.Upper);
-            fill.FillColor = PlotStyle.ToColor(styles[name].Color).WithAlpha(styles[name].IsBaseline ? 0.12 : 0.16);
-            fill.LineWidth = 0;
-            fill.MarkerSize = 0;
+            Color bandColor = PlotStyle.ToColor(styles[name].Color).WithAlpha(styles[name].IsBaseline ? 0.12 : 0.16);
+            double[] lower = c.Lower, upper = c.Upper;
+            foreach ((int start, int len) in FiniteRuns(c.Mean.Length, k => double.IsFinite(lower[k]) && double.IsFinite(upper[k])))
+            {
+                if (len < 2) continue;
+                var fill = plot.Add.FillY(Xs(start, len), lower[start..(start + len)], upper[start..(start + len)]);
+                fill.FillColor = bandColor;
+                fill.LineWidth = 0;
+                fill.MarkerSize = 0;
+            }
         }
+
+        // markers only where single points would otherwise be invisible or a short run needs them
+        int nMax = curves.Max(c => c.Mean.Length);
+        bool markers = nMax <= 15;
 
         // random is drawn last (on top) because it is the reference every method is judged against
         foreach (string name in order.Where(n => !styles[n].IsBaseline).Append(MethodStyles.RandomMethod))
         {
             if (!byName.TryGetValue(name, out CurveSeries? c)) continue;
             MethodStyle s = styles[name];
-            var line = plot.Add.ScatterLine(Xs(c.Mean.Length), c.Mean);
-            line.Color = PlotStyle.ToColor(s.Color);
-            line.LineWidth = 2.5f;
-            line.LinePattern = s.Dashed ? new LinePattern([10, 6], 0, "dashed") : LinePattern.Solid;
-            line.MarkerSize = 0;
+            // NaN would break the whole path; draw each finite run as its own line
+            double[] mean = c.Mean;
+            foreach ((int start, int len) in FiniteRuns(mean.Length, k => double.IsFinite(mean[k])))
+            {
+                var line = plot.Add.ScatterLine(Xs(start, len), mean[start..(start + len)]);
+                line.Color = PlotStyle.ToColor(s.Color);
+                line.LineWidth = 2.5f;
+                line.LinePattern = s.Dashed ? new LinePattern([10, 6], 0, "dashed") : LinePattern.Solid;
+                line.MarkerSize = markers || len == 1 ? 7 : 0;
+                line.MarkerShape = MarkerFor(s);
+            }
         }
 
         // legend items in pair order (random first) rather than drawing order; plottables carry no
@@ -111,7 +127,9 @@ public static class DegradationPlot
                 LineColor = PlotStyle.ToColor(s.Color),
                 LineWidth = 3,
                 LinePattern = s.Dashed ? new LinePattern([8, 4], 0, "dashed") : LinePattern.Solid,
-                MarkerShape = MarkerShape.None,
+                MarkerShape = markers ? MarkerFor(s) : MarkerShape.None,
+                MarkerSize = 7,
+                MarkerColor = PlotStyle.ToColor(s.Color),
             });
         }
         if (anyBand)
@@ -136,21 +154,40 @@ public static class DegradationPlot
         plot.XLabel(opts.XLabel, 18);
         plot.YLabel(opts.YLabel, 18);
 
-        int n = curves.Max(c => c.Mean.Length);
+        int n = nMax;
         double yMax = curves.Max(c => Math.Max(MaxFinite(c.Mean), c.Upper is null ? double.NegativeInfinity : MaxFinite(c.Upper)));
         double yMin = curves.Min(c => Math.Min(MinFinite(c.Mean), c.Lower is null ? double.PositiveInfinity : MinFinite(c.Lower)));
         if (!double.IsFinite(yMax)) yMax = 1;
         if (!double.IsFinite(yMin)) yMin = 0;
         double lo = opts.YFromZero ? Math.Min(0, yMin) : yMin;
         double span = Math.Max(yMax - lo, 1e-6);
-        plot.Axes.SetLimitsX(-0.01 * Math.Max(n - 1, 1), (n - 1) + 0.01 * Math.Max(n - 1, 1));
+        double xSpan = Math.Max(n - 1, 1);
+        plot.Axes.SetLimitsX(-0.01 * xSpan, 1.01 * xSpan);
         plot.Axes.SetLimitsY(opts.YFromZero && yMin >= 0 ? 0 : lo - 0.03 * span, yMax + 0.04 * span);
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(Figure.NiceStep(Math.Max(n - 1, 1), 12, integer: true));
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(Figure.NiceStep(xSpan, 12, integer: true));
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(Figure.NiceStep(yMax - lo, 10));
         return plot;
     }
 
-    static double[] Xs(int n) => Enumerable.Range(0, n).Select(i => (double)i).ToArray();
+    static MarkerShape MarkerFor(MethodStyle s) => s.IsPattern ? MarkerShape.OpenCircle : MarkerShape.FilledCircle;
+
+    static double[] Xs(int start, int n) => Enumerable.Range(start, n).Select(i => (double)i).ToArray();
+
+    /// <summary>Maximal runs of consecutive indices where <paramref name="ok"/> holds.</summary>
+    static IEnumerable<(int Start, int Length)> FiniteRuns(int n, Func<int, bool> ok)
+    {
+        int start = -1;
+        for (int k = 0; k <= n; k++)
+        {
+            bool good = k < n && ok(k);
+            if (good && start < 0) start = k;
+            else if (!good && start >= 0)
+            {
+                yield return (start, k - start);
+                start = -1;
+            }
+        }
+    }
     static double MaxFinite(double[] a) => a.Where(double.IsFinite).DefaultIfEmpty(double.NegativeInfinity).Max();
     static double MinFinite(double[] a) => a.Where(double.IsFinite).DefaultIfEmpty(double.PositiveInfinity).Min();
 }

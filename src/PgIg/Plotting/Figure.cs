@@ -28,8 +28,11 @@ internal static class Figure
         return SKTypeface.Default.FamilyName;
     }
 
-    public static SKTypeface Typeface(bool bold = false) =>
-        SKTypeface.FromFamilyName(SansFamily, bold ? SKFontStyle.Bold : SKFontStyle.Normal) ?? SKTypeface.Default;
+    // resolved once and kept for the process: typefaces are shared, immutable font handles
+    static readonly SKTypeface Regular = SKTypeface.FromFamilyName(SansFamily, SKFontStyle.Normal) ?? SKTypeface.Default;
+    static readonly SKTypeface Bold = SKTypeface.FromFamilyName(SansFamily, SKFontStyle.Bold) ?? SKTypeface.Default;
+
+    public static SKTypeface Typeface(bool bold = false) => bold ? Bold : Regular;
 
     public static SKFont Font(float size, bool bold = false) =>
         new(Typeface(bold), size) { Edging = SKFontEdging.Antialias, Subpixel = true };

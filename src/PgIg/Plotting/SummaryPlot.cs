@@ -118,7 +118,8 @@ public static class SummaryPlot
         {
             (double v, double l, double h) = pick(rows[i]);
             if (!double.IsFinite(v)) continue;
-            double anchor = double.IsFinite(h) ? Math.Max(h, v) : v;
+            bool hasCi = double.IsFinite(l) && double.IsFinite(h);
+            double anchor = hasCi ? Math.Max(h, v) : v;
             if (v < 0) anchor = Math.Max(0, anchor);
             var t = plot.Add.Text(v.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture), anchor + 0.015 * span, n - 1 - i);
             t.LabelFontSize = 14;
