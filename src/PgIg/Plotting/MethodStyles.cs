@@ -1,0 +1,114 @@
+using SkiaSharp;
+
+namespace PgIg.Plotting;
+
+/// <summary>How one method is drawn in every figure.</summary>
+/// <param name="Method">The method name as given.</param>
+/// <param name="BaseMethod">The method whose color it shares (itself unless it is a pattern twin).</param>
+/// <param name="Color">Line / bar color.</param>
+/// <param name="IsPattern">Pattern-guided rule: dashed line, hatched bar.</param>
+/// <param name="IsBaseline">The <c>random</c> baseline: black solid.</param>
+public sealed record MethodStyle(string Method, string BaseMethod, SKColor Color, bool IsPattern, bool IsBaseline)
+{
+    public bool Dashed => IsPattern;
+}
+
+/// <summary>
+/// Method colors and line patterns. Fixes flaw B14 of the original plot, where a method and its
+/// pattern twin got the same tab10 color only if two separately sorted lists happened to line up:
+/// here the color is a function of the base method, and the pattern twin is dashed.
+/// </summary>
+public static class MethodStyles
+{
+    public const string PatternPrefix = "pattern_";
+    public const string RandomMethod = "random";
+
+    /// <summary>matplotlib's tab10.</summary>
+    public static IReadOnlyList<SKColor> Tab10 { get; } =
+    [
+        SKColor.Parse("#1f77b4"), SKColor.Parse("#ff7f0e"), SKColor.Parse("#2ca02c"), SKColor.Parse("#d62728"),
+        SKColor.Parse("#9467bd"), SKColor.Parse("#8c564b"), SKColor.Parse("#e377c2"), SKColor.Parse("#7f7f7f"),
+        SKColor.Parse("#bcbd22"), SKColor.Parse("#17becf"),
+    ];
+
+    // Fixed slots for the spec's methods keep a method's color stable across figures and subsets;
+    // grey (slot 7) is left for unknown methods since it is closest to the black random baseline.
+    static readonly Dictionary<string, int> KnownSlots = new(StringComparer.Ordinal)
+    {
+        ["integrate_grad"] = 0, ["vanilla_grad"] = 1, ["grad_x_input"] = 2, ["guided_backprop"] = 3,
+        ["smooth_grad"] = 4, ["smooth_grad2"] = 5, ["var_grad"] = 6, ["sg_ig"] = 8, ["exp_grad"] = 9,
+    };
+
+    static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal)
+    {
+        ["pattern_integrate_grad"] = "PGIG",
+        ["pattern_vanilla_grad"] = "PatternAttribution",
+    };
+
+    /// <summary>True for names starting with <c>pattern_</c> or listed in <paramref name="patternPairs"/>.</summary>
+    public static bool IsPattern(string method, IReadOnlyDictionary<string, string>? patternPairs = null) =>
+        method.StartsWith(PatternPrefix, StringComparison.Ordinal) || (patternPairs?.ContainsKey(method) ?? false);
+
+    /// <summary>
+    /// The method whose color a method shares: <paramref name="patternPairs"/> (pattern method → base
+    /// method) wins, then <c>pattern_X → X</c>, else the method itself.
+    /// </summary>
+    public static string BaseOf(string method, IReadOnlyDictionary<string, string>? patternPairs = null)
+    {
+        if (patternPairs is not null && patternPairs.TryGetValue(method, out string? b)) return b;
+        if (method.StartsWith(PatternPrefix, StringComparison.Ordinal) && method.Length > PatternPrefix.Length)
+            return method[PatternPrefix.Length..];
+        return method;
+    }
+
+    /// <summary>Legend / axis label: the name, plus the paper's name for the two pattern methods.</summary>
+    public static string DisplayName(string method) =>
+        Aliases.TryGetValue(method, out string? alias) ? $"{method} ({alias})" : method;
+
+    /// <summary>
+    /// Styles for a set of methods. Known methods have fixed colors; unknown base methods take the
+    /// free tab10 colors in ordinal name order (cycling if there are more than ten).
+    /// </summary>
+    public static IReadOnlyDictionary<string, MethodStyle> Assign(
+        IEnumerable<string> methods, IReadOnlyDictionary<string, string>? patternPairs = null)
+    {
+        List<string> names = methods.Distinct(StringComparer.Ordinal).ToList();
+        var baseColor = new Dictionary<string, SKColor>(StringComparer.Ordinal);
+        var unknownBases = names.Where(m => m != RandomMethod).Select(m => BaseOf(m, patternPairs))
+            .Where(b => !KnownSlots.ContainsKey(b)).Distinct(StringComparer.Ordinal)
+            .OrderBy(b => b, StringComparer.Ordinal).ToList();
+
+        var used = new HashSet<int>(names.Select(m => BaseOf(m, patternPairs))
+            .Where(KnownSlots.ContainsKey).Select(b => KnownSlots[b]));
+        // free slots first, grey last among them; then cycle the whole palette
+        var free = Enumerable.Range(0, Tab10.Count).Where(i => !used.Contains(i) && i != 7).Append(7)
+            .Where(i => !used.Contains(i)).ToList();
+        for (int i = 0; i < unknownBases.Count; i++)
+            baseColor[unknownBases[i]] = i < free.Count ? Tab10[free[i]] : Tab10[(i - free.Count) % Tab10.Count];
+        foreach (var (b, slot) in KnownSlots) baseColor[b] = Tab10[slot];
+
+        var result = new Dictionary<string, MethodStyle>(StringComparer.Ordinal);
+        foreach (string m in names)
+        {
+            if (m == RandomMethod)
+            {
+                result[m] = new MethodStyle(m, m, SKColors.Black, IsPattern: false, IsBaseline: true);
+                continue;
+            }
+            string b = BaseOf(m, patternPairs);
+            result[m] = new MethodStyle(m, b, baseColor[b], IsPattern(m, patternPairs), IsBaseline: false);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Legend order: random first, then base methods by name, each followed by its pattern twin(s).
+    /// </summary>
+    public static IReadOnlyList<string> LegendOrder(IReadOnlyDictionary<string, MethodStyle> styles) =>
+        styles.Values
+            .OrderBy(s => s.IsBaseline ? 0 : 1)
+            .ThenBy(s => s.BaseMethod, StringComparer.Ordinal)
+            .ThenBy(s => s.IsPattern ? 1 : 0)
+            .ThenBy(s => s.Method, StringComparer.Ordinal)
+            .Select(s => s.Method).ToList();
+}
