@@ -103,6 +103,21 @@ public sealed class DownloaderTests : IDisposable
     }
 
     [Fact]
+    public async Task Mirror_that_restarts_from_zero_and_always_breaks_is_abandoned()
+    {
+        // Ignoring Range means every retry starts over, so the .part never grows: this must not loop forever.
+        _server.ServeBreakingFile("/stuck", _content, breakAt: 4096, breakingRequests: int.MaxValue, honourRange: false);
+        _server.ServeFile("/good", _content);
+
+        DownloadResult r = await _downloader.DownloadAsync(
+            Source(_server.Url("/stuck"), _server.Url("/good")), Dest, null, CancellationToken.None);
+
+        Assert.Equal(_server.Url("/good"), r.Mirror);
+        Assert.Equal(1 + 3, _server.RequestsTo("/stuck").Count);
+        Assert.Equal(_content, await File.ReadAllBytesAsync(Dest));
+    }
+
+    [Fact]
     public async Task Wrong_file_is_rejected_and_the_next_mirror_used()
     {
         _server.ServeFile("/wrong", RandomBytes(_content.Length, seed: 2));

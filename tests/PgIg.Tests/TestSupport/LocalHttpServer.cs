@@ -49,9 +49,9 @@ public sealed class LocalHttpServer : IDisposable
 
     /// <summary>The first <paramref name="breakingRequests"/> requests announce the full length but the connection is
     /// closed once absolute offset <paramref name="breakAt"/> is reached; later requests are served normally.</summary>
-    public void ServeBreakingFile(string path, byte[] content, long breakAt, int breakingRequests = 1) =>
+    public void ServeBreakingFile(string path, byte[] content, long breakAt, int breakingRequests = 1, bool honourRange = true) =>
         Map(path, (req, index, stream) =>
-            SendFileAsync(stream, content, req.Range, honourRange: true, cutAt: index < breakingRequests ? breakAt : null));
+            SendFileAsync(stream, content, req.Range, honourRange, cutAt: index < breakingRequests ? breakAt : null));
 
     public void ServeStatus(string path, HttpStatusCode status) =>
         Map(path, (_, _, stream) => WriteHeadAsync(stream, (int)status, ReasonPhrase(status), 0, []));

@@ -10,8 +10,9 @@ namespace PgIg.Data.Download;
 /// size and hashes, and renaming into place only when everything checks out.</summary>
 public sealed class Downloader(HttpClient http)
 {
-    /// <summary>Resume attempts on one mirror after a connection breaks off; the count restarts whenever an attempt
-    /// made progress, so a slow but moving transfer is never abandoned.</summary>
+    /// <summary>Resume attempts on one mirror after a connection breaks off; the count restarts whenever the .part grows
+    /// past its longest length so far, so a slow but moving transfer is not abandoned (and one that restarts from
+    /// byte 0 each time is).</summary>
     public int MaxResumeRetries { get; init; } = 3;
 
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(2);
@@ -63,6 +64,7 @@ public sealed class Downloader(HttpClient http)
         bool restartedClean = false;
         int retriesLeft = MaxResumeRetries;
         long transferred = 0;
+        long longestPart = PartLength(part);
         while (true)
         {
             ct.ThrowIfCancellationRequested();
@@ -82,7 +84,12 @@ public sealed class Downloader(HttpClient http)
                     continue;
 
                 case FetchKind.Broken:
-                    if (fetch.Bytes > 0) retriesLeft = MaxResumeRetries;
+                    long now = PartLength(part);
+                    if (now > longestPart)
+                    {
+                        longestPart = now;
+                        retriesLeft = MaxResumeRetries;
+                    }
                     if (retriesLeft-- > 0)
                     {
                         if (RetryDelay > TimeSpan.Zero) await Task.Delay(RetryDelay, ct);
