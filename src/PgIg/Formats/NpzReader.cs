@@ -25,6 +25,11 @@ public sealed partial class NpzReader : IDisposable
             _file.Dispose();
             throw new NpzFormatException(DamagedMessage($"not a readable zip archive ({e.Message})"), e);
         }
+        catch
+        {
+            _file.Dispose();
+            throw;
+        }
         var keys = new List<string>();
         foreach (ZipArchiveEntry entry in _zip.Entries)
         {

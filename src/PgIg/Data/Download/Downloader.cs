@@ -60,11 +60,11 @@ public sealed class Downloader(HttpClient http)
         DownloadSource src, string mirror, string part, string dest, IProgress<(long, long?)>? progress, CancellationToken ct)
     {
         // A .part left by an earlier run or another mirror could itself be the damaged piece.
-        bool partFromElsewhere = PartLength(part) > 0;
+        long longestPart = PartLength(part);
+        bool partFromElsewhere = longestPart > 0;
         bool restartedClean = false;
         int retriesLeft = MaxResumeRetries;
         long transferred = 0;
-        long longestPart = PartLength(part);
         while (true)
         {
             ct.ThrowIfCancellationRequested();
