@@ -20,7 +20,7 @@ rng = np.random.RandomState(7)
 print("    // small random resizes: (inW, inH, outW, outH, input hex, output hex)")
 print("    public static readonly (int InW, int InH, int OutW, int OutH, string Input, string Output)[] SmallResizes =")
 print("    [")
-for (w, h, ow, oh) in [(7, 5, 3, 4), (5, 6, 11, 2), (13, 9, 4, 4), (3, 3, 8, 7), (17, 1, 5, 1), (1, 10, 3, 3), (31, 23, 10, 23)]:
+for (w, h, ow, oh) in [(7, 5, 3, 4), (5, 6, 11, 2), (13, 9, 4, 4), (3, 3, 8, 7), (17, 1, 5, 1), (1, 10, 3, 3), (31, 23, 10, 23), (6, 9, 6, 4), (9, 4, 3, 4)]:
     a = rng.randint(0, 256, size=(h, w, 3)).astype(np.uint8)
     b = np.asarray(Image.fromarray(a, 'RGB').resize((ow, oh), Image.BILINEAR))
     print(f'        ({w}, {h}, {ow}, {oh}, "{hexs(a)}", "{hexs(b)}"),')
