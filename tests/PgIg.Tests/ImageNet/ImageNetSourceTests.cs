@@ -267,7 +267,12 @@ public class ImageNetDownloadTests
             TarFile.CreateFromDirectory(Path.Combine(src.Root, "ILSVRC2012_devkit_t12"), gz, includeBaseDirectory: true);
         TarFile.CreateFromDirectory(Path.Combine(src.Root, "flat"), Path.Combine(t.Root, "ILSVRC2012_img_val.tar"), includeBaseDirectory: false);
 
+        // Leftovers of an interrupted run: a half-extracted tar and a half-done sort.
+        t.Put("ILSVRC2012_img_val.partial/" + DataTree.ValName(9)); // discarded: image 9 has no label
+        t.Put("val.partial/n01443537/" + DataTree.ValName(2)); // moved back, then sorted again
+
         Assert.Equal(5, ImageNetDownload.PrepareVal(t.Root));
+        Assert.False(Directory.Exists(Path.Combine(t.Root, "ILSVRC2012_img_val.partial")));
         Assert.False(Directory.Exists(Path.Combine(t.Root, "ILSVRC2012_img_val")));
         Assert.False(Directory.Exists(Path.Combine(t.Root, "val.partial")));
         var images = ImageNetSource.Open(t.Root);

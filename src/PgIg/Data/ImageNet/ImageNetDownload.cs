@@ -80,14 +80,21 @@ public static class ImageNetDownload
         if (Directory.Exists(valDir)) return 0; // torchvision also skips when the split folder exists
 
         string flatDir = Path.Combine(root, ImageNetSource.FlatValFolder);
-        if (!Directory.Exists(flatDir) || !Directory.EnumerateFiles(flatDir).Any())
+        if (!Directory.Exists(flatDir))
         {
             string tar = RequireArchive(root, ValArchive.FileName);
             log?.Report($"extracting {tar}");
-            SafeTarExtractor.Extract(tar, flatDir);
+            // Extract under a temporary name so an interrupted run is redone instead of sorting a partial set.
+            string extracting = flatDir + ".partial";
+            if (Directory.Exists(extracting)) Directory.Delete(extracting, recursive: true);
+            SafeTarExtractor.Extract(tar, extracting);
+            Directory.Move(extracting, flatDir);
         }
 
         string staging = valDir + ".partial";
+        if (Directory.Exists(staging)) // an interrupted sort: put its files back first
+            foreach (var f in Directory.EnumerateFiles(staging, "*", SearchOption.AllDirectories))
+                File.Move(f, Path.Combine(flatDir, Path.GetFileName(f)), overwrite: true);
         log?.Report($"sorting images into {valDir}");
         int moved = SortValIntoWnidFolders(flatDir, devkitDir, staging);
         Directory.Move(staging, valDir);
