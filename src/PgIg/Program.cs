@@ -1,3 +1,1 @@
-using TorchSharp;
-var x = torch.randn(3, 3);
-Console.WriteLine(x.sum().item<float>());
+return await PgIg.Cli.PgIgCli.RunAsync(args);

@@ -1,3 +1,4 @@
+using PgIg.Data;
 using PgIg.Data.ImageNet;
 using Xunit;
 

@@ -1,4 +1,4 @@
-namespace PgIg.Data.ImageNet;
+namespace PgIg.Data;
 
 /// <summary>
 /// Seeded, prefix-stable stratified selection of a validation subset (replaces the original's sklearn

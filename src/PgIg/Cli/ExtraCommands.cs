@@ -1,0 +1,9 @@
+using System.CommandLine;
+
+namespace PgIg.Cli;
+
+/// <summary>Commands beyond the pipeline stages (bench, export), registered here to keep PgIgCli small.</summary>
+public static class ExtraCommands
+{
+    public static IEnumerable<Command> Create(CommonOptions common) => [];
+}

@@ -1,0 +1,135 @@
+using System.CommandLine;
+using System.Text.Json;
+using PgIg.Config;
+using PgIg.Pipeline;
+using PgIg.Tracks;
+using Spectre.Console;
+
+namespace PgIg.Cli;
+
+/// <summary>The `pgig` command: one subcommand per pipeline operation. Cake tasks call `pgig run &lt;Stage&gt;`.</summary>
+public static class PgIgCli
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var common = new CommonOptions();
+        var root = new RootCommand("PgIg: Pattern-Guided Integrated Gradients reproduction pipeline");
+
+        var stageArg = new Argument<string>("stage") { Description = "Fetch, Data, Train, Patterns, Preprocess, Attribute:<method>, Degrade:<method> or Plots" };
+        var shardOpt = new Option<int?>("--shard") { Description = "compute only this shard (for separate worker processes)" };
+        var run = new Command("run", "compute one stage (and any missing upstream units)") { stageArg, shardOpt };
+        common.AddTo(run);
+        run.SetAction((r, ct) => Guard(async () =>
+        {
+            var (plan, ctx) = Open(common.Load(r));
+            var stage = r.GetValue(stageArg)!;
+            if (!plan.Get(stage).Known)
+            {
+                await plan.RunAsync("Data");
+                (plan, ctx) = Open(plan.Config);
+            }
+            var (computed, cached) = await plan.RunAsync(stage, r.GetValue(shardOpt));
+            Console.WriteLine($"{plan.Get(stage).Name}: {computed} unit(s) computed, {cached} cached");
+            if (plan.Get(stage).Group == "Plots" && r.GetValue(shardOpt) is null)
+                PublishResults(plan);
+            return 0;
+        }));
+
+        var jsonOpt = new Option<bool>("--json") { Description = "machine-readable output (for the Cake build)" };
+        var plan = new Command("plan", "list the stages of a config with their cache state") { jsonOpt };
+        common.AddTo(plan);
+        plan.SetAction((r, ct) => Guard(() =>
+        {
+            var (p, _) = Open(common.Load(r));
+            var status = p.Status();
+            if (r.GetValue(jsonOpt))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    methods = p.Config.Methods.Select(m => m.Name),
+                    plots_dir = p.PlotsKey is null ? null : p.Cache.DirectoryOf(p.PlotsKey),
+                    results_dir = Path.GetFullPath(p.Config.ResultsDir),
+                    stages = status.Select(s => new { name = s.Stage, group = p.Get(s.Stage).Group, state = s.State.ToString().ToLowerInvariant(), fresh = s.FreshUnits, total = s.TotalUnits, known = p.Get(s.Stage).Known, reason = s.Reason }),
+                }));
+            }
+            else PrintStatus(p, status);
+            return Task.FromResult(0);
+        }));
+
+        var requireFresh = new Option<bool>("--require-fresh") { Description = "exit 3 unless every stage is fresh" };
+        var status = new Command("status", "print each stage as fresh, stale or missing, with the reason") { requireFresh };
+        common.AddTo(status);
+        status.SetAction((r, ct) => Guard(() =>
+        {
+            var (p, _) = Open(common.Load(r));
+            var st = p.Status();
+            PrintStatus(p, st);
+            return Task.FromResult(r.GetValue(requireFresh) && st.Any(s => s.State != Freshness.Fresh) ? 3 : 0);
+        }));
+
+        var allOpt = new Option<bool>("--all") { Description = "remove the whole cache" };
+        var clean = new Command("clean", "remove cached artifacts that the current config does not reference") { allOpt };
+        common.AddTo(clean);
+        clean.SetAction((r, ct) => Guard(() =>
+        {
+            var cfg = common.Load(r);
+            if (r.GetValue(allOpt))
+            {
+                var removed = CacheCleaner.RemoveAll(cfg.CacheDir);
+                Console.WriteLine($"removed the whole cache {cfg.CacheDir} ({removed} artifacts)");
+                return Task.FromResult(0);
+            }
+            var (p, _) = Open(cfg);
+            var (kept, gone, bytes) = CacheCleaner.RemoveUnreferenced(p);
+            Console.WriteLine($"kept {kept} artifacts referenced by {cfg.SourceFile}; removed {gone} ({bytes / 1e6:0.0} MB)");
+            return Task.FromResult(0);
+        }));
+
+        root.Subcommands.Add(run);
+        root.Subcommands.Add(plan);
+        root.Subcommands.Add(status);
+        root.Subcommands.Add(clean);
+        foreach (var extra in ExtraCommands.Create(common)) root.Subcommands.Add(extra);
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    internal static (PipelinePlan Plan, StageContext Ctx) Open(PipelineConfig cfg)
+    {
+        TorchSetup.Configure(cfg);
+        var cache = new ArtifactCache(cfg.CacheDir);
+        var ctx = new StageContext(cfg, cache, Console.WriteLine, new HttpClient { Timeout = TimeSpan.FromMinutes(30) });
+        ITrack track = TrackFactory.Create(cfg);
+        return (new PipelinePlan(cfg, track, ctx), ctx);
+    }
+
+    static void PublishResults(PipelinePlan p)
+    {
+        var files = Reports.Publish(p.Cache.DirectoryOf(p.PlotsKey!), p.Config.ResultsDir);
+        Console.WriteLine($"results: {string.Join(", ", files.Select(f => Path.GetRelativePath(Environment.CurrentDirectory, f)))}");
+    }
+
+    static void PrintStatus(PipelinePlan p, IReadOnlyList<StageStatus> st)
+    {
+        var table = new Table().AddColumns("stage", "state", "units", "reason");
+        foreach (var s in st)
+        {
+            var color = s.State switch { Freshness.Fresh => "green", Freshness.Stale => "yellow", _ => "red" };
+            table.AddRow(Markup.Escape(s.Stage), $"[{color}]{s.State.ToString().ToLowerInvariant()}[/]", $"{s.FreshUnits}/{s.TotalUnits}", Markup.Escape(s.Reason ?? ""));
+        }
+        AnsiConsole.Write(table);
+    }
+
+    /// <summary>Turns expected failures into one clear message and a non-zero exit code.</summary>
+    internal static async Task<int> Guard(Func<Task<int>> body)
+    {
+        try { return await body(); }
+        catch (Exception e) when (e is ConfigException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
+                                   or InvalidOperationException or ArgumentException or HttpRequestException or IOException
+                                   || e.GetType().Name.EndsWith("Exception", StringComparison.Ordinal) && e.GetType().Namespace?.StartsWith("PgIg", StringComparison.Ordinal) == true)
+        {
+            Console.Error.WriteLine($"pgig: error: {e.Message}");
+            if (Environment.GetEnvironmentVariable("PGIG_DEBUG") == "1") Console.Error.WriteLine(e);
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,234 @@
+using System.Globalization;
+using PgIg.Methods;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace PgIg.Config;
+
+/// <summary>Command-line overrides (Cake options) applied on top of the file.</summary>
+public sealed record ConfigOverrides(int? ValSize = null, IReadOnlyList<string>? Methods = null, string? CacheDir = null, string? ResultsDir = null, string? ImageNetKey = null);
+
+/// <summary>Loads and validates pipeline.yaml (schema: README "pipeline.yaml reference").</summary>
+public static class ConfigLoader
+{
+    public static PipelineConfig Load(string file, ConfigOverrides? overrides = null)
+    {
+        if (!File.Exists(file))
+            throw new ConfigException($"{file}: config file not found. Pass --config=<yaml> (for example config/fashion-mnist.yaml).");
+        return Parse(File.ReadAllText(file), file, overrides ?? new ConfigOverrides());
+    }
+
+    public static PipelineConfig Parse(string yaml, string file, ConfigOverrides? overrides = null)
+    {
+        overrides ??= new ConfigOverrides();
+        var stream = new YamlStream();
+        try { stream.Load(new StringReader(yaml)); }
+        catch (YamlException e)
+        {
+            throw new ConfigException($"{file}:{e.Start.Line}:{e.Start.Column}: invalid YAML: {e.InnerException?.Message ?? e.Message}");
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode rootNode)
+            throw new ConfigException($"{file}: the config must be a YAML mapping (key: value lines)");
+        var r = new YamlNodeReader(file, rootNode, "");
+
+        string name = r.String("name", Path.GetFileNameWithoutExtension(file))!;
+        var track = r.Choice("track", "imagenet", "fashion-mnist", "image-folder", "imagenet") switch
+        {
+            "fashion-mnist" => Track.FashionMnist,
+            "image-folder" => Track.ImageFolder,
+            _ => Track.ImageNet,
+        };
+        var protocol = r.Choice("protocol", "faithful", "faithful", "corrected") == "faithful" ? Protocol.Faithful : Protocol.Corrected;
+        long seed = r.Int("seed", 0, 0);
+        string device = r.Choice("device", "auto", "auto", "cpu", "cuda");
+        int threads = r.Int("threads", 0, 0);
+        long budget = (long)r.Int("memory_budget_mb", 1024, 16) * 1024 * 1024;
+        int valSize = overrides.ValSize ?? r.Int("val_size", 1000, 1);
+        if (overrides.ValSize is < 1) throw new ConfigException($"--val-size must be >= 1, got {overrides.ValSize}");
+        int batch = r.Int("batch_size", 50, 1);
+        int shard = r.Int("shard_size", Math.Max(batch, 100 / batch * batch), 1);
+        if (shard % batch != 0)
+            throw YamlNodeReader.Error(file, rootNode, $"field 'shard_size' ({shard}) must be a multiple of batch_size ({batch}): shards hold whole batches");
+        string cacheDir = overrides.CacheDir ?? r.String("cache_dir", ".pgig-cache")!;
+        string resultsDir = overrides.ResultsDir ?? r.String("results_dir", "results")!;
+
+        var data = ParseData(r.Map("data"), overrides);
+        var model = ParseModel(r.Map("model"), file, track);
+        var patterns = ParsePatterns(r.Map("patterns"), track);
+        var degrade = ParseDegrade(r.Map("degrade"), track);
+        var plots = ParsePlots(r.Map("plots"));
+        var quirks = ParseQuirks(r.Map("quirks"), Quirks.For(protocol));
+        var methods = ParseMethods(r, file, seed);
+        r.RejectUnknown();
+
+        if (overrides.Methods is { Count: > 0 } only)
+        {
+            var unknown = only.Where(m => methods.All(x => x.Name != m)).ToList();
+            if (unknown.Count > 0)
+                throw new ConfigException($"--methods names {string.Join(", ", unknown)}, which {file} does not configure; configured methods: {string.Join(", ", methods.Select(m => m.Name))}");
+            methods = methods.Where(m => only.Contains(m.Name)).ToList();
+        }
+        if (methods.Any(m => m.Kind == "exp_grad") && quirks.ExpGradBatchBaselines)
+        {
+            int n = methods.First(m => m.Kind == "exp_grad").Int("n_samples");
+            if (batch <= n)
+                throw new ConfigException($"{file}: exp_grad in faithful mode takes its {n} baselines from the batch and needs batch_size > {n} (batch_size is {batch}). Raise batch_size, lower exp_grad's n_samples, or set quirks.exp_grad_batch_baselines: false.");
+        }
+
+        return new PipelineConfig
+        {
+            SourceFile = file, Name = name, Track = track, Protocol = protocol, Quirks = quirks, Seed = seed, Device = device,
+            Threads = threads, MemoryBudgetBytes = budget, ValSize = valSize, BatchSize = batch, ShardSize = shard,
+            CacheDir = cacheDir, ResultsDir = resultsDir, Data = data, Model = model, Patterns = patterns, Degrade = degrade,
+            Plots = plots, Methods = methods,
+        };
+    }
+
+    static DataConfig ParseData(YamlNodeReader? r, ConfigOverrides o)
+    {
+        if (r is null) return new DataConfig(null, [], true, o.ImageNetKey);
+        var d = new DataConfig(r.String("path"), r.StringList("mirrors") ?? [], r.Bool("download", true), o.ImageNetKey ?? r.String("imagenet_key"));
+        r.RejectUnknown();
+        return d;
+    }
+
+    static ModelConfig ParseModel(YamlNodeReader? r, string file, Track track)
+    {
+        string defaultArch = track == Track.FashionMnist ? "fashion-cnn" : "vgg16";
+        var trainDefaults = new TrainConfig(Epochs: 2, BatchSize: 64, LearningRate: 1e-3, TrainSize: 60000, Seed: 0, MinTestAccuracy: 0);
+        if (r is null) return new ModelConfig(defaultArch, null, null, [], trainDefaults);
+        string arch = r.Choice("architecture", defaultArch, "fashion-cnn", "vgg16");
+        var t = r.Map("train");
+        var train = trainDefaults;
+        if (t is not null)
+        {
+            train = new TrainConfig(t.Int("epochs", 2, 1), t.Int("batch_size", 64, 1), t.Double("learning_rate", 1e-3, 0),
+                t.Int("train_size", 60000, 1, 60000), t.Int("seed", 0, 0), t.Double("min_test_accuracy", 0, 0));
+            t.RejectUnknown();
+        }
+        var m = new ModelConfig(arch, r.String("weights"), r.String("weights_sha256"), r.StringList("weights_mirrors") ?? [], train);
+        r.RejectUnknown();
+        return m;
+    }
+
+    static PatternsConfig ParsePatterns(YamlNodeReader? r, Track track)
+    {
+        string src = track == Track.FashionMnist ? "compute" : "npz";
+        if (r is null) return new PatternsConfig(src, null, null, [], 20000, 500);
+        var p = new PatternsConfig(r.Choice("source", src, "compute", "npz"), r.String("path"), r.String("sha256"),
+            r.StringList("mirrors") ?? [], r.Int("train_size", 20000, 1, 60000), r.Int("batch_size", 500, 1));
+        r.RejectUnknown();
+        return p;
+    }
+
+    static DegradeConfig ParseDegrade(YamlNodeReader? r, Track track)
+    {
+        int patch = track == Track.FashionMnist ? 4 : 9;
+        int n = track == Track.FashionMnist ? 49 : 100;
+        if (r is null) return new DegradeConfig(patch, n, ["morf"]);
+        var orders = r.StringList("orders") ?? ["morf"];
+        var seq = r.Seq("orders");
+        foreach (var (o, i) in orders.Select((o, i) => (o, i)))
+            if (o is not ("morf" or "lerf" or "random"))
+                throw YamlNodeReader.Error(r.File, seq!.Children[i], $"field '{r.Path}.orders' has '{o}'; valid choices: morf, lerf, random");
+        var d = new DegradeConfig(r.Int("patch_size", patch, 1), r.Int("n_patches", n, 1), orders);
+        r.RejectUnknown();
+        return d;
+    }
+
+    static PlotsConfig ParsePlots(YamlNodeReader? r)
+    {
+        if (r is null) return new PlotsConfig(null, 4);
+        var p = new PlotsConfig(r.String("title"), r.Int("grid_images", 4, 0, 32));
+        r.RejectUnknown();
+        return p;
+    }
+
+    static Quirks ParseQuirks(YamlNodeReader? r, Quirks q)
+    {
+        if (r is null) return q;
+        foreach (var (key, keyNode, value) in r.Entries())
+        {
+            var sw = Quirks.Switches.FirstOrDefault(s => s.Name == key);
+            if (sw.Name is null)
+                throw YamlNodeReader.Error(r.File, keyNode, $"unknown quirk 'quirks.{key}'; valid quirks: {string.Join(", ", Quirks.Switches.Select(s => $"{s.Name} ({s.Bug})"))}");
+            string v = (value as YamlScalarNode)?.Value ?? "";
+            q = sw.Set(q, YamlNodeReader.ParseBool(r.File, value, $"quirks.{key}", v));
+        }
+        return q;
+    }
+
+    static List<ResolvedMethod> ParseMethods(YamlNodeReader root, string file, long globalSeed)
+    {
+        var seq = root.Seq("methods");
+        if (seq is null || seq.Children.Count == 0)
+            throw new ConfigException($"{file}: 'methods' is missing or empty; list at least one of: {string.Join(", ", MethodRegistry.ShorthandNames())}");
+        var list = new List<ResolvedMethod>();
+        foreach (var item in seq.Children)
+        {
+            var m = item switch
+            {
+                YamlScalarNode s => FromShorthand(file, s, globalSeed),
+                YamlMappingNode map => FromEntry(file, new YamlNodeReader(file, map, $"methods[{list.Count}]"), globalSeed),
+                _ => throw YamlNodeReader.Error(file, item, "a method is a name (e.g. pattern_integrate_grad) or a mapping {name, method, rule, params}"),
+            };
+            if (list.Any(x => x.Name == m.Name))
+                throw YamlNodeReader.Error(file, item, $"method name '{m.Name}' appears twice; give each entry a unique 'name'");
+            if (!System.Text.RegularExpressions.Regex.IsMatch(m.Name, "^[A-Za-z0-9_.-]+$"))
+                throw YamlNodeReader.Error(file, item, $"method name '{m.Name}' may contain only letters, digits, '_', '-' and '.'");
+            list.Add(m);
+        }
+        return list;
+    }
+
+    static ResolvedMethod FromShorthand(string file, YamlScalarNode s, long seed)
+    {
+        var parsed = MethodRegistry.ParseShorthand(s.Value ?? "")
+            ?? throw YamlNodeReader.Error(file, s, $"unknown method '{s.Value}'; valid methods: {string.Join(", ", MethodRegistry.ShorthandNames())}");
+        var kind = MethodRegistry.Find(parsed.Kind)!;
+        return new ResolvedMethod(s.Value!, parsed.Kind, parsed.Rule, kind.Params.ToDictionary(p => p.Name, p => p.Default), seed);
+    }
+
+    static ResolvedMethod FromEntry(string file, YamlNodeReader r, long globalSeed)
+    {
+        string? methodStr = r.String("method");
+        if (methodStr is null) throw YamlNodeReader.Error(file, r.Node, $"'{r.Path}' needs a 'method' field; valid methods: {string.Join(", ", MethodRegistry.ShorthandNames())}");
+        var parsed = MethodRegistry.ParseShorthand(methodStr)
+            ?? throw YamlNodeReader.Error(file, r.Node, $"'{r.Path}.method' is '{methodStr}'; valid methods: {string.Join(", ", MethodRegistry.ShorthandNames())}");
+        var kind = MethodRegistry.Find(parsed.Kind)!;
+        string rule = r.Choice("rule", parsed.Rule, MethodRegistry.Rules.ToArray());
+        if (!kind.NeedsBackward && rule != "gradient")
+            throw YamlNodeReader.Error(file, r.Node, $"method '{kind.Name}' uses no backward pass, so it takes no rule");
+        string name = r.String("name", rule == "gradient" ? kind.Name : rule == "pattern" ? "pattern_" + kind.Name : $"{rule}_{kind.Name}")!;
+        long seed = r.Int("seed", (int)globalSeed, 0);
+        var values = kind.Params.ToDictionary(p => p.Name, p => p.Default);
+        var pr = r.Map("params");
+        if (pr is not null)
+        {
+            foreach (var (key, keyNode, value) in pr.Entries())
+            {
+                var spec = kind.Params.FirstOrDefault(p => p.Name == key)
+                    ?? throw YamlNodeReader.Error(file, keyNode, $"method '{kind.Name}' has no parameter '{key}'; its parameters: {(kind.Params.Count == 0 ? "none" : string.Join(", ", kind.Params.Select(p => $"{p.Name} ({p.Type.ToString().ToLowerInvariant()}, default {p.Default})")))}");
+                values[key] = ParseParam(file, value, $"{pr.Path}.{key}", spec);
+            }
+        }
+        r.RejectUnknown();
+        return new ResolvedMethod(name, kind.Name, rule, values, seed);
+    }
+
+    static object ParseParam(string file, YamlNode node, string field, ParamSpec spec)
+    {
+        string v = (node as YamlScalarNode)?.Value ?? throw YamlNodeReader.Error(file, node, $"field '{field}' must be a {spec.Type.ToString().ToLowerInvariant()}");
+        switch (spec.Type)
+        {
+            case ParamType.Int:
+                if (int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int i) && i >= 1) return i;
+                throw YamlNodeReader.Error(file, node, $"field '{field}' must be a positive integer, got '{v}'");
+            case ParamType.Double:
+                if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d) && d >= 0) return d;
+                throw YamlNodeReader.Error(file, node, $"field '{field}' must be a non-negative number, got '{v}'");
+            default:
+                return YamlNodeReader.ParseBool(file, node, field, v);
+        }
+    }
+}

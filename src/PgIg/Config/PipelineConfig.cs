@@ -1,0 +1,49 @@
+using PgIg.Methods;
+
+namespace PgIg.Config;
+
+public enum Track { FashionMnist, ImageFolder, ImageNet }
+
+public sealed record TrainConfig(int Epochs, int BatchSize, double LearningRate, int TrainSize, long Seed, double MinTestAccuracy);
+
+public sealed record DataConfig(string? Path, IReadOnlyList<string> Mirrors, bool Download, string? ImageNetKey);
+
+public sealed record ModelConfig(string Architecture, string? Weights, string? WeightsSha256, IReadOnlyList<string> WeightsMirrors, TrainConfig Train);
+
+public sealed record PatternsConfig(string Source, string? Path, string? Sha256, IReadOnlyList<string> Mirrors, int TrainSize, int BatchSize);
+
+public sealed record DegradeConfig(int PatchSize, int NPatches, IReadOnlyList<string> Orders);
+
+public sealed record PlotsConfig(string? Title, int GridImages);
+
+/// <summary>A validated pipeline.yaml. Everything a stage depends on comes from here.</summary>
+public sealed record PipelineConfig
+{
+    public required string SourceFile { get; init; }
+    public required string Name { get; init; }
+    public required Track Track { get; init; }
+    public required Protocol Protocol { get; init; }
+    public required Quirks Quirks { get; init; }
+    public required long Seed { get; init; }
+    public required string Device { get; init; }
+    public required int Threads { get; init; }
+    public required long MemoryBudgetBytes { get; init; }
+    public required int ValSize { get; init; }
+    public required int BatchSize { get; init; }
+    public required int ShardSize { get; init; }
+    public required string CacheDir { get; init; }
+    public required string ResultsDir { get; init; }
+    public required DataConfig Data { get; init; }
+    public required ModelConfig Model { get; init; }
+    public required PatternsConfig Patterns { get; init; }
+    public required DegradeConfig Degrade { get; init; }
+    public required PlotsConfig Plots { get; init; }
+    public required IReadOnlyList<ResolvedMethod> Methods { get; init; }
+
+    public static string TrackName(Track t) => t switch
+    {
+        Track.FashionMnist => "fashion-mnist",
+        Track.ImageFolder => "image-folder",
+        _ => "imagenet",
+    };
+}

@@ -1,0 +1,64 @@
+using PgIg.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace PgIg.Degradation;
+
+/// <param name="SkipTopPatch">B1: step p degrades ranks 1…p (rank 0 never); false: ranks 0…p−1.</param>
+/// <param name="PositiveOnlyReplacement">B2: replace a channel only where its patch mean is &gt; 0.</param>
+public sealed record DegradeOptions(int PatchSize, int NPatches, bool SkipTopPatch, bool PositiveOnlyReplacement);
+
+/// <summary>
+/// Patch degradation (spec §7.3): at each step, the next patch in the ranking is replaced by its own
+/// per-channel mean on the clean image, and the model's softmax probability of the class predicted on
+/// the clean image is recorded. Steps are batched into forward passes bounded by the memory budget.
+/// </summary>
+public static class Degrader
+{
+    /// <summary>Per-image curves, B×NPatches: p_c after each step (step 0 is the clean image).</summary>
+    public static Tensor Curves(SequentialNet net, Tensor x, Tensor classes, Tensor order, DegradeOptions o, long memoryBudgetBytes)
+    {
+        long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
+        int p = o.PatchSize;
+        if (h % p != 0 || w % p != 0)
+            throw new InvalidOperationException($"patch_size {p} does not tile the {h}×{w} input; choose a divisor of both");
+        long gh = h / p, gw = w / p, patches = gh * gw;
+        long maxSteps = o.SkipTopPatch ? patches : patches + 1;
+        if (o.NPatches > maxSteps)
+            throw new InvalidOperationException($"n_patches {o.NPatches} exceeds the {patches} patches of a {h}×{w} image at patch_size {p} (at most {maxSteps} steps)");
+
+        var means = F.avg_pool2d(x, p, p);                                    // B×C×G×G: clean patch means
+        // rank of each patch per image; degraded at step s iff rank in [first, s] (B1) or [0, s−1]
+        var rank = torch.empty_like(order);
+        rank.scatter_(1, order, torch.arange(patches, dtype: ScalarType.Int64).expand(b, patches));
+        rank = rank.reshape(b, 1, gh, gw);
+
+        var curves = torch.zeros(b, o.NPatches);
+        long perStep = b * c * h * w * 4 * 3;                                  // degraded copy + activations (rough)
+        long stepsPerChunk = Math.Max(1, memoryBudgetBytes / Math.Max(1, perStep * 8));
+        for (long s0 = 0; s0 < o.NPatches; s0 += stepsPerChunk)
+        {
+            using var scope = torch.NewDisposeScope();
+            long s1 = Math.Min(o.NPatches, s0 + stepsPerChunk);
+            var batch = new List<Tensor>();
+            for (long s = s0; s < s1; s++)
+            {
+                // patches degraded at step s
+                var degraded = o.SkipTopPatch ? rank.ge(1).logical_and(rank.le(s)) : rank.lt(s);   // B×1×G×G
+                var k = means * degraded.to(means.dtype);                                         // the original's mask K
+                var kUp = F.interpolate(k, scale_factor: new double[] { p, p }, mode: InterpolationMode.Nearest);
+                Tensor replace = o.PositiveOnlyReplacement
+                    ? kUp.gt(0)
+                    : F.interpolate(degraded.to(means.dtype), scale_factor: new double[] { p, p }, mode: InterpolationMode.Nearest).gt(0).expand(b, c, h, w);
+                batch.Add(torch.where(replace, kUp, x));
+            }
+            var stacked = torch.cat(batch, 0);                                                  // (steps·B)×C×H×W
+            var probs = net.Probabilities(stacked);
+            var cls = classes.repeat(s1 - s0).unsqueeze(1);
+            var pc = probs.gather(1, cls).reshape(s1 - s0, b).t();                               // B×steps
+            curves[TensorIndex.Colon, TensorIndex.Slice(s0, s1)] = pc;
+        }
+        return curves;
+    }
+}

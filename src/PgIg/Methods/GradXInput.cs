@@ -1,0 +1,11 @@
+using static TorchSharp.torch;
+
+namespace PgIg.Methods;
+
+/// <summary>x ⊙ gradient (spec §5.3), x in the model's preprocessed space.</summary>
+public sealed class GradXInput(IGradientSource source) : AttributionMethod
+{
+    public override string Kind => "grad_x_input";
+    public override long PassesPerImage => source.PassesPerInput;
+    public override Tensor Attribute(Tensor x, Tensor classes, BatchInfo batch) => x * source.ComputeOne(x, classes, 0, batch);
+}

@@ -1,0 +1,113 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace PgIg.Models;
+
+/// <summary>
+/// A feed-forward ReLU network as an explicit layer list. The forward pass can record what a
+/// hand-written backward pass needs (ReLU masks, max-pool switches, shapes), so backward rules
+/// (gradient, guided, pattern) are computed without autograd and without touching parameters.
+/// </summary>
+public sealed class SequentialNet : IDisposable
+{
+    public IReadOnlyList<Layer> Layers { get; }
+    public IReadOnlyList<WeightedLayer> WeightedLayers { get; }
+    /// <summary>Input shape of one example (C, H, W).</summary>
+    public long[] InputShape { get; }
+    public long NumClasses => WeightedLayers[^1].OutFeatures;
+
+    public SequentialNet(IReadOnlyList<Layer> layers, long[] inputShape)
+    {
+        Layers = layers;
+        WeightedLayers = layers.OfType<WeightedLayer>().ToList();
+        InputShape = inputShape;
+    }
+
+    /// <summary>Logits, no gradient tracking.</summary>
+    public Tensor Forward(Tensor x)
+    {
+        using var _ = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        Tensor h = x;
+        foreach (var layer in Layers) h = Apply(layer, h);
+        return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Softmax probabilities, no gradient tracking.</summary>
+    public Tensor Probabilities(Tensor x)
+    {
+        using var scope = torch.NewDisposeScope();
+        return Forward(x).softmax(-1).MoveToOuterDisposeScope();
+    }
+
+    internal static Tensor Apply(Layer layer, Tensor h) => layer switch
+    {
+        Conv2dLayer c => F.conv2d(h, c.Weight, c.Bias, padding: new[] { c.Padding, c.Padding }),
+        LinearLayer l => F.linear(h, l.Weight, l.Bias),
+        ReluLayer => F.relu(h),
+        MaxPool2dLayer m => F.max_pool2d(h, new[] { m.KernelSize, m.KernelSize }, new[] { m.Stride, m.Stride }),
+        FlattenLayer => h.flatten(1),
+        IdentityLayer => h,
+        _ => throw new NotSupportedException(layer.Kind),
+    };
+
+    /// <summary>
+    /// Forward pass that keeps, per layer, what the backward needs. The caller owns the returned trace
+    /// (its tensors live in the caller's dispose scope).
+    /// </summary>
+    public ForwardTrace Trace(Tensor x)
+    {
+        using var _ = torch.no_grad();
+        var saved = new object?[Layers.Count];
+        Tensor h = x;
+        for (int i = 0; i < Layers.Count; i++)
+        {
+            var layer = Layers[i];
+            switch (layer)
+            {
+                case ReluLayer:
+                    h = F.relu(h);
+                    saved[i] = h.gt(0); // PyTorch's ReLU backward gates on output > 0
+                    break;
+                case MaxPool2dLayer m:
+                    var inShape = h.shape;
+                    var (o, idx) = F.max_pool2d_with_indices(h, new[] { m.KernelSize, m.KernelSize }, new[] { m.Stride, m.Stride });
+                    saved[i] = new PoolSwitches(idx, inShape);
+                    h = o;
+                    break;
+                case FlattenLayer:
+                    saved[i] = h.shape;
+                    h = h.flatten(1);
+                    break;
+                default:
+                    h = Apply(layer, h);
+                    break;
+            }
+        }
+        return new ForwardTrace(h, saved);
+    }
+
+    /// <summary>Bytes of activations one example keeps alive in a traced forward + backward (for chunking).</summary>
+    public long TraceBytesPerExample()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var shape = new long[] { 1 }.Concat(InputShape).ToArray();
+        Tensor h = torch.zeros(shape, dtype: WeightedLayers[0].Weight.dtype);
+        long total = h.numel();
+        foreach (var layer in Layers) { h = Apply(layer, h); total += h.numel(); }
+        // activations + masks + two live gradient buffers, 4 bytes each (float32), with slack
+        return total * 4 * 4;
+    }
+
+    public void Dispose()
+    {
+        foreach (var w in WeightedLayers) { w.Weight.Dispose(); w.Bias.Dispose(); }
+    }
+}
+
+public sealed record PoolSwitches(Tensor Indices, long[] InputShape);
+
+/// <summary>Logits plus the per-layer switches of one forward pass.</summary>
+public sealed record ForwardTrace(Tensor Logits, object?[] Saved);

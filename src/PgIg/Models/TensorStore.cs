@@ -1,0 +1,33 @@
+using PgIg.Pipeline;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PgIg.Models;
+
+/// <summary>Tensors to and from Parquet <see cref="TensorRow"/>s (model weights, patterns).</summary>
+public static class TensorStore
+{
+    public static TensorRow ToRow(int index, string name, Tensor t) =>
+        new() { Index = index, Name = name, Shape = t.shape, Values = t.contiguous().to(ScalarType.Float32).data<float>().ToArray() };
+
+    public static Tensor FromRow(TensorRow r) => torch.tensor(r.Values, r.Shape).DetachFromDisposeScope();
+
+    public static List<TensorRow> ModelRows(SequentialNet net)
+    {
+        var rows = new List<TensorRow>();
+        for (int i = 0; i < net.WeightedLayers.Count; i++)
+        {
+            rows.Add(ToRow(2 * i, $"W_{i}", net.WeightedLayers[i].Weight));
+            rows.Add(ToRow(2 * i + 1, $"b_{i}", net.WeightedLayers[i].Bias));
+        }
+        return rows;
+    }
+
+    public static SequentialNet ModelFromRows(Architectures.Spec spec, IList<TensorRow> rows)
+    {
+        var ordered = rows.OrderBy(r => r.Index).ToList();
+        var ws = ordered.Where(r => r.Name.StartsWith("W_", StringComparison.Ordinal)).Select(FromRow).ToList();
+        var bs = ordered.Where(r => r.Name.StartsWith("b_", StringComparison.Ordinal)).Select(FromRow).ToList();
+        return Architectures.Build(spec, ws, bs);
+    }
+}

@@ -1,0 +1,33 @@
+using PgIg.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PgIg.Patterns;
+
+/// <summary>
+/// One pattern tensor A per conv/dense layer, in the layer's PyTorch weight layout
+/// (dense patterns from the original npz are stored (in, out) and transposed on load).
+/// </summary>
+public sealed class PatternSet(IReadOnlyList<Tensor> a) : IDisposable
+{
+    public IReadOnlyList<Tensor> A { get; } = a;
+
+    public PatternSet CheckMatches(SequentialNet net)
+    {
+        if (A.Count != net.WeightedLayers.Count)
+            throw new InvalidDataException($"pattern set has {A.Count} layers, the model has {net.WeightedLayers.Count} conv/dense layers");
+        for (int i = 0; i < A.Count; i++)
+        {
+            var ws = net.WeightedLayers[i].Weight.shape;
+            if (!A[i].shape.SequenceEqual(ws))
+                throw new InvalidDataException($"pattern A_{i} has shape ({string.Join(", ", A[i].shape)}), the model's layer {i} weight is ({string.Join(", ", ws)})");
+        }
+        return this;
+    }
+
+    /// <summary>Patterns of all ones: PA then equals the probability-seeded gradient (a test identity).</summary>
+    public static PatternSet Ones(SequentialNet net) =>
+        new(net.WeightedLayers.Select(l => torch.ones_like(l.Weight).DetachFromDisposeScope()).ToList());
+
+    public void Dispose() { foreach (var t in A) t.Dispose(); }
+}

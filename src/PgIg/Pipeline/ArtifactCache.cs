@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace PgIg.Pipeline;
+
+public enum CacheStatus { Fresh, Missing, Invalid }
+
+public sealed record CacheCheck(CacheStatus Status, string? Reason = null);
+
+/// <summary>
+/// Content-addressed artifact store: &lt;root&gt;/&lt;stage&gt;/&lt;key&gt;/ holds Parquet files plus manifest.json.
+/// A directory counts only with a manifest whose key matches and whose file hashes verify.
+/// Publication is atomic (temporary directory, fsync, rename) and guarded by a per-key lock.
+/// </summary>
+public sealed class ArtifactCache(string root)
+{
+    public string Root { get; } = Path.GetFullPath(root);
+    public RunLog Log => new(Path.Combine(Root, "runlog.jsonl"));
+
+    public string DirectoryOf(StageKey key) => Path.Combine(Root, key.Stage, key.Hash);
+
+    public CacheCheck Check(StageKey key, bool verifyContent = true)
+    {
+        var dir = DirectoryOf(key);
+        if (!Directory.Exists(dir)) return new CacheCheck(CacheStatus.Missing);
+        var m = Manifest.TryRead(dir);
+        if (m is null) return new CacheCheck(CacheStatus.Invalid, $"{dir} has no valid {Manifest.FileName}");
+        if (m.Key != key.Hash) return new CacheCheck(CacheStatus.Invalid, $"{dir}: manifest key {m.Key[..12]} does not match the directory");
+        foreach (var f in m.Files)
+        {
+            var p = Path.Combine(dir, f.Name);
+            if (!File.Exists(p)) return new CacheCheck(CacheStatus.Invalid, $"{p} is missing");
+            if (new FileInfo(p).Length != f.Bytes) return new CacheCheck(CacheStatus.Invalid, $"{p} has {new FileInfo(p).Length} bytes, the manifest says {f.Bytes}");
+            if (verifyContent && Hashing.Sha256OfFile(p) != f.Sha256) return new CacheCheck(CacheStatus.Invalid, $"{p}: content hash does not match the manifest");
+        }
+        return new CacheCheck(CacheStatus.Fresh);
+    }
+
+    public Manifest ReadManifest(StageKey key) =>
+        Manifest.TryRead(DirectoryOf(key)) ?? throw new InvalidDataException($"{DirectoryOf(key)}: no valid manifest; rerun the stage");
+
+    /// <summary>
+    /// Returns the artifact for <paramref name="key"/>, computing and publishing it when it is not a valid
+    /// cache entry. <paramref name="onInvalid"/> hears why an existing directory was not taken.
+    /// </summary>
+    public async Task<(Manifest Manifest, bool Computed)> GetOrComputeAsync(StageKey key, Func<ArtifactWriter, Task> compute, Action<string>? onInvalid = null)
+    {
+        var check = Check(key);
+        if (check.Status == CacheStatus.Fresh) { Log.Append(key, "cached"); return (ReadManifest(key), false); }
+
+        var stageDir = Path.Combine(Root, key.Stage);
+        Directory.CreateDirectory(stageDir);
+        using var _ = FileLock.Acquire(Path.Combine(stageDir, ".locks", key.Hash + ".lock"), TimeSpan.FromHours(12),
+            () => Console.Error.WriteLine($"waiting for another pgig process computing {key}"));
+
+        check = Check(key); // someone may have published while we waited
+        if (check.Status == CacheStatus.Fresh) { Log.Append(key, "cached"); return (ReadManifest(key), false); }
+        if (check.Status == CacheStatus.Invalid)
+        {
+            onInvalid?.Invoke($"{key.Slot}: cached artifact is not valid ({check.Reason}); recomputing");
+            Log.Append(key, "invalid");
+        }
+
+        var tmp = Path.Combine(stageDir, $".tmp-{key.Hash[..16]}-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(tmp);
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            var writer = new ArtifactWriter(tmp);
+            await compute(writer);
+            var files = new List<ManifestFile>();
+            foreach (var path in Directory.GetFiles(tmp).Order(StringComparer.Ordinal))
+            {
+                var name = Path.GetFileName(path);
+                Fsync(path);
+                files.Add(new ManifestFile(name, Hashing.Sha256OfFile(path), new FileInfo(path).Length, writer.Rows.TryGetValue(name, out var r) ? r : null));
+            }
+            var manifest = new Manifest
+            {
+                Stage = key.Stage, Slot = key.Slot, Key = key.Hash,
+                Inputs = JsonNode.Parse(Hashing.PrettyJson(key.Inputs))!,
+                Files = files, CreatedUtc = DateTime.UtcNow, DurationSeconds = sw.Elapsed.TotalSeconds,
+                Metrics = writer.Metrics,
+            };
+            var manifestPath = Path.Combine(tmp, Manifest.FileName);
+            File.WriteAllText(manifestPath, manifest.ToJson());
+            Fsync(manifestPath);
+
+            var final = DirectoryOf(key);
+            if (Directory.Exists(final))
+            {
+                var trash = Path.Combine(stageDir, $".trash-{Guid.NewGuid():N}");
+                Directory.Move(final, trash);
+                Directory.Delete(trash, true);
+            }
+            Directory.Move(tmp, final);
+            FsyncDirectory(stageDir);
+            Log.Append(key, "computed");
+            return (manifest, true);
+        }
+        catch
+        {
+            try { Directory.Delete(tmp, true); } catch (IOException) { }
+            throw;
+        }
+    }
+
+    static void Fsync(string path)
+    {
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+        fs.Flush(flushToDisk: true);
+    }
+
+    static void FsyncDirectory(string dir)
+    {
+        if (OperatingSystem.IsWindows()) return; // NTFS renames are journaled; no directory handle to sync
+        try
+        {
+            using var h = File.OpenHandle(dir, FileMode.Open, FileAccess.Read);
+            RandomAccess.FlushToDisk(h);
+        }
+        catch (UnauthorizedAccessException) { }
+        catch (IOException) { }
+    }
+
+    /// <summary>All manifests of a stage (skips temporary and broken directories).</summary>
+    public IEnumerable<(string Dir, Manifest Manifest)> Manifests(string stage)
+    {
+        var stageDir = Path.Combine(Root, stage);
+        if (!Directory.Exists(stageDir)) yield break;
+        foreach (var d in Directory.GetDirectories(stageDir))
+        {
+            if (Path.GetFileName(d).StartsWith('.')) continue;
+            if (Manifest.TryRead(d) is { } m) yield return (d, m);
+        }
+    }
+
+    /// <summary>Why a unit is stale: the fields of its inputs that differ from the latest artifact of the same slot.</summary>
+    public string? StaleReason(StageKey key, IReadOnlyDictionary<string, List<Manifest>>? bySlot = null)
+    {
+        List<Manifest> candidates = bySlot is not null
+            ? (bySlot.TryGetValue(key.Slot, out var l) ? l : [])
+            : Manifests(key.Stage).Select(x => x.Manifest).Where(m => m.Slot == key.Slot).ToList();
+        var previous = candidates.Where(m => m.Key != key.Hash).OrderByDescending(m => m.CreatedUtc).FirstOrDefault();
+        if (previous is null) return null;
+        var now = JsonNode.Parse(Hashing.PrettyJson(key.Inputs))!;
+        var diffs = new List<string>();
+        Diff(previous.Inputs, now, "", diffs);
+        return diffs.Count == 0 ? "key changed" : string.Join("; ", diffs.Take(4)) + (diffs.Count > 4 ? $"; and {diffs.Count - 4} more" : "");
+    }
+
+    static void Diff(JsonNode? a, JsonNode? b, string path, List<string> into)
+    {
+        if (a is JsonObject oa && b is JsonObject ob)
+        {
+            foreach (var k in oa.Select(kv => kv.Key).Union(ob.Select(kv => kv.Key)).Order(StringComparer.Ordinal))
+                Diff(oa[k], ob[k], path.Length == 0 ? k : $"{path}.{k}", into);
+            return;
+        }
+        string sa = a?.ToJsonString() ?? "(none)", sb = b?.ToJsonString() ?? "(none)";
+        if (sa == sb) return;
+        if (path.StartsWith("upstream.", StringComparison.Ordinal)) into.Add($"{path} changed");
+        else if (sa.Length > 60 || sb.Length > 60) into.Add($"{path} changed");
+        else into.Add($"{path}: {sa} → {sb}");
+    }
+}
+
+/// <summary>Append-only record of what each run computed or took from the cache (tests and CI read it).</summary>
+public sealed class RunLog(string path)
+{
+    public void Append(StageKey key, string action)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var line = JsonSerializer.Serialize(new { time = DateTime.UtcNow, stage = key.Stage, slot = key.Slot, key = key.Hash, action, pid = Environment.ProcessId });
+        lock (typeof(RunLog)) File.AppendAllText(path, line + "\n");
+    }
+
+    public IEnumerable<(string Slot, string Action)> Read()
+    {
+        if (!File.Exists(path)) yield break;
+        foreach (var line in File.ReadLines(path))
+        {
+            if (line.Length == 0) continue;
+            var n = JsonNode.Parse(line)!;
+            yield return (n["slot"]!.GetValue<string>(), n["action"]!.GetValue<string>());
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using PgIg.Config;
+using PgIg.Degradation;
+using PgIg.Plotting;
+using PgIg.Tracks;
+using TorchSharp;
+
+namespace PgIg.Pipeline;
+
+/// <summary>Renders the Plots stage's figures: degradation curves, AUC/AOPC summary, saliency grid.</summary>
+public static class Figures
+{
+    public static void Write(ArtifactWriter w, PipelineConfig c, ITrack track, IReadOnlyList<CurveSummary> summaries,
+        List<ImageRow> gridImages, List<(string Method, List<MapRow> Maps)> gridMaps)
+    {
+        int n = summaries.FirstOrDefault()?.Images ?? 0;
+        string subtitle = $"{track.DatasetLabel}, {n} images, {c.Protocol.ToString().ToLowerInvariant()} protocol, {c.Degrade.PatchSize}×{c.Degrade.PatchSize} patches";
+        var pairs = c.Methods.Where(m => m.Rule != "gradient").ToDictionary(m => m.Name,
+            m => c.Methods.FirstOrDefault(b => b.Kind == m.Kind && b.Rule == "gradient")?.Name ?? m.Kind);
+
+        foreach (var order in c.Degrade.Orders)
+        {
+            var curves = summaries.Where(s => s.Order == order).Select(s => new CurveSeries(s.Method, s.MeanCurve)).ToList();
+            string suffix = order == "morf" ? "" : "_" + order;
+            string orderText = order switch { "morf" => "most relevant first", "lerf" => "least relevant first", _ => "random order" };
+            DegradationPlot.Save(curves, new DegradationPlotOptions
+            {
+                Title = c.Plots.Title ?? $"Degradation ({orderText}): mean p(predicted class)",
+                Subtitle = subtitle, PatternPairs = pairs,
+            }, w.PathOf($"degradation{suffix}.png"), w.PathOf($"degradation{suffix}.svg"));
+            w.RegisterFile($"degradation{suffix}.png");
+            w.RegisterFile($"degradation{suffix}.svg");
+        }
+
+        var morf = summaries.Where(s => s.Order == c.Degrade.Orders[0]).ToList();
+        SummaryPlot.Save(morf.Select(s => new SummaryRow(s.Method, s.Auc.Value, s.Auc.Low, s.Auc.High, s.Aopc.Value, s.Aopc.Low, s.Aopc.High)).ToList(),
+            $"Area under the degradation curve ({c.Degrade.Orders[0].ToUpperInvariant()}) and AOPC, 95% bootstrap CI", subtitle, pairs,
+            w.PathOf("summary.png"), w.PathOf("summary.svg"));
+        w.RegisterFile("summary.png");
+        w.RegisterFile("summary.svg");
+
+        if (gridImages.Count == 0) return;
+        using var scope = torch.NewDisposeScope();
+        var inputs = track.ToInput(gridImages);
+        long h = inputs.shape[2], wd = inputs.shape[3];
+        var images = new List<GridImage>();
+        for (int i = 0; i < gridImages.Count; i++)
+        {
+            var label = $"{track.ClassName(gridMaps[0].Maps[i].TargetClass)} (#{gridImages[i].ImageId})";
+            images.Add(track.DisplayImage(label, inputs[i].contiguous().data<float>().ToArray()));
+        }
+        var maps = new float[gridImages.Count][][];
+        for (int i = 0; i < gridImages.Count; i++)
+            maps[i] = gridMaps.Select(g => ChannelSum(g.Maps[i].Map, (int)(h * wd))).ToArray();
+        SaliencyGrid.Save(new SaliencyGridInput(images, gridMaps.Select(g => g.Method).ToList(), maps, (int)h, (int)wd,
+            Title: "Attribution maps (channel sum; red positive, blue negative)", Subtitle: subtitle), w.PathOf("saliency.png"), w.PathOf("saliency.svg"));
+        w.RegisterFile("saliency.png");
+        w.RegisterFile("saliency.svg");
+    }
+
+    static float[] ChannelSum(float[] map, int hw)
+    {
+        var r = new float[hw];
+        for (int c = 0; c < map.Length / hw; c++)
+            for (int i = 0; i < hw; i++) r[i] += map[c * hw + i];
+        return r;
+    }
+}

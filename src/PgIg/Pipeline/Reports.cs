@@ -1,0 +1,67 @@
+using System.Globalization;
+using System.Text;
+using PgIg.Config;
+using PgIg.Degradation;
+using PgIg.Tracks;
+
+namespace PgIg.Pipeline;
+
+/// <summary>The Plots stage's outputs: curves CSV (the original's results.csv layout), summary CSV, and figures.</summary>
+public static class Reports
+{
+    public static readonly string[] ResultFiles =
+        ["degradation.csv", "degradation.png", "degradation.svg", "summary.csv", "summary.png", "summary.svg", "saliency.png", "saliency.svg"];
+
+    public static async Task WriteAsync(ArtifactWriter w, PipelineConfig c, ITrack track, Dictionary<string, List<CurveRow>> curves,
+        List<ImageRow> gridImages, List<(string Method, List<MapRow> Maps)> gridMaps)
+    {
+        var summaries = new List<CurveSummary>();
+        foreach (var order in c.Degrade.Orders)
+            foreach (var m in c.Methods)
+            {
+                var rows = curves[m.Name].Where(r => r.Order == order).OrderBy(r => r.ImageId).Select(r => r.Curve).ToList();
+                summaries.Add(CurveStatistics.Summarise(m.Name, order, rows, c.Seed));
+            }
+
+        foreach (var order in c.Degrade.Orders)
+        {
+            var name = order == "morf" ? "degradation.csv" : $"degradation_{order}.csv";
+            var sb = new StringBuilder("patches," + string.Join(",", c.Methods.Select(m => m.Name)) + "\n");
+            var series = c.Methods.Select(m => summaries.First(s => s.Method == m.Name && s.Order == order).MeanCurve).ToList();
+            for (int i = 0; i < c.Degrade.NPatches; i++)
+                sb.Append(i.ToString(CultureInfo.InvariantCulture)).Append(',')
+                  .AppendJoin(',', series.Select(s => s[i].ToString("R", CultureInfo.InvariantCulture))).Append('\n');
+            await File.WriteAllTextAsync(w.PathOf(name), sb.ToString());
+            w.RegisterFile(name, c.Degrade.NPatches);
+        }
+
+        var sum = new StringBuilder("method,order,images,auc,auc_low,auc_high,aopc,aopc_low,aopc_high\n");
+        foreach (var s in summaries)
+            sum.Append(string.Join(",", s.Method, s.Order, s.Images.ToString(CultureInfo.InvariantCulture),
+                F(s.Auc.Value), F(s.Auc.Low), F(s.Auc.High), F(s.Aopc.Value), F(s.Aopc.Low), F(s.Aopc.High))).Append('\n');
+        await File.WriteAllTextAsync(w.PathOf("summary.csv"), sum.ToString());
+        w.RegisterFile("summary.csv", summaries.Count);
+
+        Figures.Write(w, c, track, summaries, gridImages, gridMaps);
+    }
+
+    static string F(double v) => v.ToString("0.000000", CultureInfo.InvariantCulture);
+
+    /// <summary>Copies the Plots artifact's files into the results directory (atomically per file).</summary>
+    public static IReadOnlyList<string> Publish(string artifactDir, string resultsDir)
+    {
+        Directory.CreateDirectory(resultsDir);
+        var written = new List<string>();
+        foreach (var f in Directory.GetFiles(artifactDir))
+        {
+            var name = Path.GetFileName(f);
+            if (name == Manifest.FileName) continue;
+            var dest = Path.Combine(resultsDir, name);
+            var tmp = dest + ".tmp";
+            File.Copy(f, tmp, overwrite: true);
+            File.Move(tmp, dest, overwrite: true);
+            written.Add(dest);
+        }
+        return written;
+    }
+}

@@ -1,0 +1,14 @@
+using PgIg.Config;
+
+namespace PgIg.Pipeline;
+
+/// <summary>What a stage computation may use: config, cache, logging, HTTP.</summary>
+public sealed class StageContext(PipelineConfig config, ArtifactCache cache, Action<string> log, HttpClient http)
+{
+    public PipelineConfig Config { get; } = config;
+    public ArtifactCache Cache { get; } = cache;
+    public Action<string> Log { get; } = log;
+    public HttpClient Http { get; } = http;
+    public IProgressSink Progress { get; set; } = new LineProgress(log);
+    public string DownloadDir => Path.Combine(Cache.Root, "downloads");
+}

@@ -1,0 +1,104 @@
+using PgIg.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace PgIg.Rules;
+
+/// <summary>Value placed on the target output before the backward pass (spec §4.2, quirk B9).</summary>
+public enum SeedMode { One, Probability }
+
+/// <summary>Where the backward pass starts: the softmax output (original) or the logits.</summary>
+public enum OutputHead { Softmax, Logit }
+
+/// <summary>
+/// Input-space backward pass of a <see cref="SequentialNet"/> under a <see cref="BackwardRule"/>.
+/// Batches of any size are split into chunks bounded by a memory budget.
+/// </summary>
+public sealed class Backprop
+{
+    public SequentialNet Net { get; }
+    public BackwardRule Rule { get; }
+    public SeedMode Seed { get; }
+    public OutputHead Head { get; }
+    public long ChunkSize { get; }
+    /// <summary>Number of forward+backward passes run so far (one per example), for benchmarks.</summary>
+    public long Passes { get; private set; }
+
+    public Backprop(SequentialNet net, BackwardRule rule, SeedMode seed, OutputHead head, long memoryBudgetBytes)
+    {
+        Net = net; Rule = rule; Seed = seed; Head = head;
+        ChunkSize = Math.Max(1, memoryBudgetBytes / Math.Max(1, net.TraceBytesPerExample()));
+    }
+
+    /// <summary>Backward at every row of <paramref name="inputs"/> (N×C×H×W) for classes (N, int64).</summary>
+    public Tensor InputGradients(Tensor inputs, Tensor classes)
+    {
+        long n = inputs.shape[0];
+        if (n <= ChunkSize) return Chunk(inputs, classes);
+        var parts = new List<Tensor>();
+        for (long s = 0; s < n; s += ChunkSize)
+        {
+            long e = Math.Min(n, s + ChunkSize);
+            parts.Add(Chunk(inputs[TensorIndex.Slice(s, e)], classes[TensorIndex.Slice(s, e)]));
+        }
+        return torch.cat(parts, 0);
+    }
+
+    Tensor Chunk(Tensor x, Tensor classes)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var trace = Net.Trace(x);
+        var g = OutputSeed(trace.Logits, classes, Seed, Head);
+        var layers = Net.Layers;
+        int wi = Net.WeightedLayers.Count - 1;
+        for (int i = layers.Count - 1; i >= 0; i--)
+        {
+            switch (layers[i])
+            {
+                case LinearLayer:
+                    g = g.matmul(Rule.Kernel(wi--));
+                    break;
+                case Conv2dLayer c:
+                    g = F.conv_transpose2d(g, Rule.Kernel(wi--), padding: new[] { c.Padding, c.Padding });
+                    break;
+                case ReluLayer:
+                    g = Rule.ThroughRelu(g, (Tensor)trace.Saved[i]!);
+                    break;
+                case MaxPool2dLayer:
+                    // route each gradient to its window's argmax (flat index within the H×W plane); windows
+                    // do not overlap, so indices are unique and a plain scatter is exact
+                    var sw = (PoolSwitches)trace.Saved[i]!;
+                    var s = sw.InputShape;
+                    g = torch.zeros(s[0], s[1], s[2] * s[3], dtype: g.dtype)
+                        .scatter_(2, sw.Indices.flatten(2), g.flatten(2)).reshape(s);
+                    break;
+                case FlattenLayer:
+                    g = g.reshape((long[])trace.Saved[i]!);
+                    break;
+                case IdentityLayer:
+                    break;
+                default:
+                    throw new NotSupportedException(layers[i].Kind);
+            }
+        }
+        Passes += x.shape[0];
+        return g.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Gradient at the logits. Softmax head with seed s on p_c: the softmax VJP s·p_c·(e_c − p)
+    /// (spec §4.2); logit head: s·e_c where s is 1 or p_c.
+    /// </summary>
+    public static Tensor OutputSeed(Tensor logits, Tensor classes, SeedMode seed, OutputHead head)
+    {
+        var p = logits.softmax(-1);
+        var onehot = F.one_hot(classes, logits.shape[1]).to(logits.dtype);
+        var s = seed == SeedMode.Probability ? p.gather(1, classes.unsqueeze(1)) : torch.ones(classes.shape[0], 1, dtype: logits.dtype);
+        var g = s * onehot;
+        if (head == OutputHead.Logit) return g;
+        // same operation order as PyTorch's softmax backward: p ⊙ (g − Σ g⊙p)
+        return p * (g - (g * p).sum(-1, keepdim: true));
+    }
+}
