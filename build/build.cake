@@ -138,7 +138,28 @@ Task("Plots")
 
 Task("Test")
     .Description("Build and run the xunit test suite")
-    .Does(() => DotNetTest($"{root}/PgIg.sln", new DotNetTestSettings { Configuration = configuration, NoLogo = true }));
+    .Does(() =>
+    {
+        var trxDir = $"{root}/TestResults";
+        CleanDirectory(trxDir);
+        Exception? failure = null;
+        try
+        {
+            DotNetTest($"{root}/PgIg.sln", new DotNetTestSettings
+            {
+                Configuration = configuration, NoLogo = true, ResultsDirectory = trxDir, Loggers = new[] { "trx;LogFileName=tests.trx" },
+            });
+        }
+        catch (Exception e) { failure = e; }
+        // one plain closing line that CI systems read: "N passed, N failed"
+        foreach (var trx in GetFiles($"{trxDir}/**/*.trx"))
+        {
+            var counters = System.Xml.Linq.XDocument.Load(trx.FullPath).Descendants().First(e => e.Name.LocalName == "Counters");
+            Information("{0} passed, {1} failed, {2} skipped", counters.Attribute("passed")?.Value, counters.Attribute("failed")?.Value,
+                int.Parse(counters.Attribute("total")!.Value) - int.Parse(counters.Attribute("executed")!.Value));
+        }
+        if (failure is not null) throw failure;
+    });
 
 Task("Status")
     .Description("Print each stage as fresh, stale or missing, with the reason")

@@ -8,9 +8,9 @@ namespace PgIg.Models;
 public static class TensorStore
 {
     public static TensorRow ToRow(int index, string name, Tensor t) =>
-        new() { Index = index, Name = name, Shape = t.shape, Values = t.contiguous().to(ScalarType.Float32).data<float>().ToArray() };
+        new() { Index = index, Name = name, Shape = t.shape, Values = Float32.ToBytes(t.contiguous().to(ScalarType.Float32).data<float>().ToArray()) };
 
-    public static Tensor FromRow(TensorRow r) => torch.tensor(r.Values, r.Shape).DetachFromDisposeScope();
+    public static Tensor FromRow(TensorRow r) => torch.tensor(Float32.FromBytes(r.Values), r.Shape).DetachFromDisposeScope();
 
     public static List<TensorRow> ModelRows(SequentialNet net)
     {

@@ -50,7 +50,7 @@ public static class Figures
         }
         var maps = new float[gridImages.Count][][];
         for (int i = 0; i < gridImages.Count; i++)
-            maps[i] = gridMaps.Select(g => ChannelSum(g.Maps[i].Map, (int)(h * wd))).ToArray();
+            maps[i] = gridMaps.Select(g => ChannelSum(g.Maps[i].MapValues(), (int)(h * wd))).ToArray();
         SaliencyGrid.Save(new SaliencyGridInput(images, gridMaps.Select(g => g.Method).ToList(), maps, (int)h, (int)wd,
             Title: "Attribution maps (channel sum; red positive, blue negative)", Subtitle: subtitle), w.PathOf("saliency.png"), w.PathOf("saliency.svg"));
         w.RegisterFile("saliency.png");

@@ -258,7 +258,7 @@ public sealed class PipelinePlan
             var cls = classes.data<long>().ToArray();
             long per = s.numel() / s.shape[0];
             for (int i = 0; i < batchRows.Count; i++)
-                maps.Add(new MapRow { ImageId = ids[i], TargetClass = (int)cls[i], Map = flat.AsSpan((int)(i * per), (int)per).ToArray() });
+                maps.Add(new MapRow { ImageId = ids[i], TargetClass = (int)cls[i], Map = Float32.ToBytes(flat.AsSpan((int)(i * per), (int)per)) });
             _ctx.Progress.Report($"attribute {m.Name} shard {shard + 1}/{Shards.Count}", b + 1, nb);
         }
         await w.WriteParquetAsync("maps.parquet", maps);
@@ -287,7 +287,7 @@ public sealed class PipelinePlan
             var batchMaps = maps.Skip(b * _c.BatchSize).Take(_c.BatchSize).ToList();
             var x = _track.ToInput(batchRows);
             var shape = x.shape;
-            var mapT = torch.tensor(batchMaps.SelectMany(r => r.Map).ToArray(), shape);
+            var mapT = torch.tensor(batchMaps.SelectMany(r => r.MapValues()).ToArray(), shape);
             var classes = torch.tensor(batchMaps.Select(r => (long)r.TargetClass).ToArray());
             var ids = batchRows.Select(r => r.ImageId).ToArray();
             foreach (var orderName in _c.Degrade.Orders)

@@ -21,21 +21,47 @@ public sealed class LabelRow
     public int Label { get; set; }
 }
 
-/// <summary>A named float32 tensor (model weights, patterns), in PyTorch layout.</summary>
+/// <summary>
+/// A named float32 tensor (model weights, patterns), in PyTorch layout. Values are a binary column of
+/// little-endian float32 (np.frombuffer(v, '&lt;f4')): Parquet.Net decodes large numeric lists element by
+/// element, which is orders of magnitude slower for multi-megabyte tensors.
+/// </summary>
 public sealed class TensorRow
 {
     public int Index { get; set; }
     public string Name { get; set; } = "";
     public long[] Shape { get; set; } = [];
-    public float[] Values { get; set; } = [];
+    public byte[] Values { get; set; } = [];
 }
 
-/// <summary>One image's attribution map (C×H×W, float32) and the class it explains.</summary>
+/// <summary>One image's attribution map (C×H×W, binary little-endian float32) and the class it explains.</summary>
 public sealed class MapRow
 {
     public long ImageId { get; set; }
     public int TargetClass { get; set; }
-    public float[] Map { get; set; } = [];
+    public byte[] Map { get; set; } = [];
+    public float[] MapValues() => Float32.FromBytes(Map);
+}
+
+/// <summary>float32 arrays as little-endian bytes, the binary column encoding of tensor payloads.</summary>
+public static class Float32
+{
+    public static byte[] ToBytes(ReadOnlySpan<float> values)
+    {
+        var bytes = new byte[values.Length * 4];
+        if (BitConverter.IsLittleEndian) System.Runtime.InteropServices.MemoryMarshal.AsBytes(values).CopyTo(bytes);
+        else for (int i = 0; i < values.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), values[i]);
+        return bytes;
+    }
+
+    public static float[] FromBytes(byte[] bytes)
+    {
+        if (bytes.Length % 4 != 0) throw new InvalidDataException($"float32 payload of {bytes.Length} bytes is not a multiple of 4");
+        var values = new float[bytes.Length / 4];
+        if (BitConverter.IsLittleEndian) bytes.AsSpan().CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+        else for (int i = 0; i < values.Length; i++) values[i] = System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(4 * i));
+        return values;
+    }
 }
 
 /// <summary>One image's degradation curve: p(target class) after each step.</summary>
