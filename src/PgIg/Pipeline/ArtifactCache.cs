@@ -20,6 +20,8 @@ public sealed class ArtifactCache(string root)
 
     public string DirectoryOf(StageKey key) => Path.Combine(Root, key.Stage, key.Hash);
 
+    /// <param name="verifyContent">true: hash every file. false (status, planning): hash only files whose size or
+    /// modification time differs from publication, so an edited or replaced file is still caught.</param>
     public CacheCheck Check(StageKey key, bool verifyContent = true)
     {
         var dir = DirectoryOf(key);
@@ -32,7 +34,8 @@ public sealed class ArtifactCache(string root)
             var p = Path.Combine(dir, f.Name);
             if (!File.Exists(p)) return new CacheCheck(CacheStatus.Invalid, $"{p} is missing");
             if (new FileInfo(p).Length != f.Bytes) return new CacheCheck(CacheStatus.Invalid, $"{p} has {new FileInfo(p).Length} bytes, the manifest says {f.Bytes}");
-            if (verifyContent && Hashing.Sha256OfFile(p) != f.Sha256) return new CacheCheck(CacheStatus.Invalid, $"{p}: content hash does not match the manifest");
+            bool unchanged = !verifyContent && f.MtimeTicks != 0 && File.GetLastWriteTimeUtc(p).Ticks == f.MtimeTicks;
+            if (!unchanged && Hashing.Sha256OfFile(p) != f.Sha256) return new CacheCheck(CacheStatus.Invalid, $"{p}: content hash does not match the manifest");
         }
         return new CacheCheck(CacheStatus.Fresh);
     }
@@ -74,7 +77,8 @@ public sealed class ArtifactCache(string root)
             {
                 var name = Path.GetFileName(path);
                 Fsync(path);
-                files.Add(new ManifestFile(name, Hashing.Sha256OfFile(path), new FileInfo(path).Length, writer.Rows.TryGetValue(name, out var r) ? r : null));
+                files.Add(new ManifestFile(name, Hashing.Sha256OfFile(path), new FileInfo(path).Length, writer.Rows.TryGetValue(name, out var r) ? r : null,
+                    File.GetLastWriteTimeUtc(path).Ticks));
             }
             var manifest = new Manifest
             {

@@ -4,11 +4,13 @@ using System.Text.Json.Serialization;
 
 namespace PgIg.Pipeline;
 
+/// <param name="MtimeTicks">Last-write time at publication: a quick check that lets status skip hashing unchanged files.</param>
 public sealed record ManifestFile(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("sha256")] string Sha256,
     [property: JsonPropertyName("bytes")] long Bytes,
-    [property: JsonPropertyName("rows")] long? Rows);
+    [property: JsonPropertyName("rows")] long? Rows,
+    [property: JsonPropertyName("mtime_ticks")] long MtimeTicks = 0);
 
 /// <summary>manifest.json of an artifact directory: what the key was made of, in readable form, and what was written.</summary>
 public sealed record Manifest

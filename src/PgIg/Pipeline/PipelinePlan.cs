@@ -153,7 +153,10 @@ public sealed class PipelinePlan
 
     // ---- execution ----
 
-    /// <summary>Runs every unit of a stage (or one shard), computing missing upstream units first.</summary>
+    /// <summary>
+    /// Runs every unit of a stage (or one shard) after making sure each unit it depends on, transitively,
+    /// is valid: like the Cake build, every upstream stage is checked, not only missing ones.
+    /// </summary>
     public async Task<(int Computed, int Cached)> RunAsync(string stageName, int? shard = null)
     {
         var stage = Get(stageName);
@@ -162,6 +165,20 @@ public sealed class PipelinePlan
         var units = shard is null ? stage.Units : stage.Units.Where(u => u.Key.Slot.EndsWith($"/shard-{shard:0000}", StringComparison.Ordinal)).ToList();
         if (shard is not null && units.Count == 0)
             throw new ArgumentException($"stage {stage.Name} has no shard {shard} (it has {stage.Units.Count})");
+
+        var closure = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<StageKey>(units.SelectMany(u => u.Needs));
+        while (pending.Count > 0)
+        {
+            var k = pending.Pop();
+            if (!closure.Add(k.Hash)) continue;
+            if (!_unitsByHash.TryGetValue(k.Hash, out var up))
+                throw new InvalidOperationException($"{k.Slot} is needed but this plan does not produce it");
+            foreach (var n in up.Needs) pending.Push(n);
+        }
+        foreach (var up in _stages.SelectMany(s => s.Units).Where(u => closure.Contains(u.Key.Hash)))
+            await EnsureAsync(up);
+
         int computed = 0, cached = 0;
         foreach (var u in units)
         {

@@ -36,6 +36,14 @@ public static class FashionMnistSource
         if (configuredDir is not null) dirs.Add(configuredDir);
         dirs.Add(DebianDir);
         dirs.Add(downloadDir);
+        return await LocateAsync(dirs, allowDownload, mirrors, downloadDir, http, log, ct);
+    }
+
+    /// <summary>Resolves every file from the first of <paramref name="searchDirs"/> that has it with the right content, else downloads it.</summary>
+    public static async Task<Dictionary<string, string>> LocateAsync(IReadOnlyList<string> searchDirs, bool allowDownload,
+        IReadOnlyList<string> mirrors, string downloadDir, HttpClient http, Action<string> log, CancellationToken ct = default)
+    {
+        var dirs = searchDirs;
         var result = new Dictionary<string, string>();
         foreach (var f in Files)
         {

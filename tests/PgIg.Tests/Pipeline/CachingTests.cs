@@ -1,0 +1,100 @@
+using PgIg.Pipeline;
+using Xunit;
+
+namespace PgIg.Tests.Pipeline;
+
+[Collection("pipeline")]
+public class CachingTests : IDisposable
+{
+    readonly PipelineHarness _h = new();
+    const string Methods = """
+          - vanilla_grad
+          - {name: integrate_grad, method: integrate_grad, params: {steps: 5}}
+          - pattern_integrate_grad
+        """;
+
+    public void Dispose() => _h.Dispose();
+
+    [Fact]
+    public async Task Second_run_computes_nothing_and_every_stage_is_fresh()
+    {
+        var first = await _h.RunAsync(_h.Yaml(Methods));
+        Assert.Contains("plots", PipelineHarness.Computed(first));
+        Assert.True(File.Exists(Path.Combine(_h.Dir, "cache", "plots", _h.Plan(_h.Yaml(Methods)).PlotsKey!.Hash, "degradation.csv")));
+
+        var second = await _h.RunAsync(_h.Yaml(Methods));
+        Assert.Empty(PipelineHarness.Computed(second));
+        Assert.All(_h.Plan(_h.Yaml(Methods)).Status(), s => Assert.Equal(Freshness.Fresh, s.State));
+    }
+
+    [Fact]
+    public async Task Changing_one_method_parameter_recomputes_exactly_that_methods_attribute_degrade_and_plots()
+    {
+        await _h.RunAsync(_h.Yaml(Methods));
+        var changed = Methods.Replace("steps: 5", "steps: 6");
+
+        var status = _h.Plan(_h.Yaml(changed)).Status().ToDictionary(s => s.Stage);
+        Assert.Equal(Freshness.Stale, status["Attribute:integrate_grad"].State);
+        Assert.Contains("config.method.params.steps: 5 → 6", status["Attribute:integrate_grad"].Reason);
+        Assert.Equal(Freshness.Stale, status["Degrade:integrate_grad"].State);
+        Assert.Contains("upstream.attribute changed", status["Degrade:integrate_grad"].Reason);
+        Assert.Equal(Freshness.Fresh, status["Attribute:pattern_integrate_grad"].State);
+
+        var computed = PipelineHarness.Computed(await _h.RunAsync(_h.Yaml(changed)));
+        Assert.Equal(new[]
+        {
+            "attribute:integrate_grad/shard-0000", "attribute:integrate_grad/shard-0001",
+            "degrade:integrate_grad/shard-0000", "degrade:integrate_grad/shard-0001", "plots",
+        }, computed);
+    }
+
+    [Fact]
+    public async Task Raising_val_size_reuses_every_existing_shard()
+    {
+        await _h.RunAsync(_h.Yaml(Methods, valSize: 20));
+        var computed = PipelineHarness.Computed(await _h.RunAsync(_h.Yaml(Methods, valSize: 30)));
+        Assert.Equal(new[]
+        {
+            "attribute:integrate_grad/shard-0002", "attribute:pattern_integrate_grad/shard-0002", "attribute:vanilla_grad/shard-0002",
+            "degrade:integrate_grad/shard-0002", "degrade:pattern_integrate_grad/shard-0002", "degrade:vanilla_grad/shard-0002",
+            "plots", "preprocess/shard-0002",
+        }, computed);
+    }
+
+    [Fact]
+    public async Task A_corrupted_artifact_is_never_a_cache_hit()
+    {
+        await _h.RunAsync(_h.Yaml(Methods));
+        var plan = _h.Plan(_h.Yaml(Methods));
+        var key = plan.Get("Attribute:vanilla_grad").Units[1].Key;
+        var file = Path.Combine(plan.Cache.DirectoryOf(key), "maps.parquet");
+        var bytes = File.ReadAllBytes(file);
+        bytes[bytes.Length / 2] ^= 0xFF;
+        File.WriteAllBytes(file, bytes);
+
+        var status = plan.Status().Single(s => s.Stage == "Attribute:vanilla_grad");
+        Assert.NotEqual(Freshness.Fresh, status.State);
+        Assert.Contains("invalid", status.Reason);
+
+        var computed = PipelineHarness.Computed(await _h.RunAsync(_h.Yaml(Methods), "Attribute:vanilla_grad"));
+        Assert.Equal(new[] { "attribute:vanilla_grad/shard-0001" }, computed);
+        Assert.Contains(_h.Messages, m => m.Contains("not valid") && m.Contains("recomputing"));
+        Assert.Equal(CacheStatus.Fresh, plan.Cache.Check(key).Status);
+    }
+
+    [Fact]
+    public async Task A_directory_without_manifest_is_recomputed()
+    {
+        await _h.RunAsync(_h.Yaml(Methods));
+        var plan = _h.Plan(_h.Yaml(Methods));
+        var key = plan.Get("Degrade:vanilla_grad").Units[0].Key;
+        File.Delete(Path.Combine(plan.Cache.DirectoryOf(key), Manifest.FileName));
+        Assert.Equal(CacheStatus.Invalid, plan.Cache.Check(key).Status);
+        var computed = PipelineHarness.Computed(await _h.RunAsync(_h.Yaml(Methods)));
+        Assert.Contains("degrade:vanilla_grad/shard-0000", computed);
+        Assert.DoesNotContain("degrade:vanilla_grad/shard-0001", computed);
+    }
+}
+
+[CollectionDefinition("pipeline", DisableParallelization = true)]
+public class PipelineCollection;
