@@ -110,6 +110,7 @@ public static class PgIgCli
 
     static void PrintStatus(PipelinePlan p, IReadOnlyList<StageStatus> st)
     {
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200; // logs: no wrapping of long stage names
         var table = new Table().AddColumns("stage", "state", "units", "reason");
         foreach (var s in st)
         {

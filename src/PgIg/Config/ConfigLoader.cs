@@ -43,14 +43,16 @@ public static class ConfigLoader
         string device = r.Choice("device", "auto", "auto", "cpu", "cuda");
         int threads = r.Int("threads", 0, 0);
         long budget = (long)r.Int("memory_budget_mb", 1024, 16) * 1024 * 1024;
-        int valSize = overrides.ValSize ?? r.Int("val_size", 1000, 1);
+        int fileValSize = r.Int("val_size", 1000, 1);       // read even when overridden, so the key counts as known
+        int valSize = overrides.ValSize ?? fileValSize;
         if (overrides.ValSize is < 1) throw new ConfigException($"--val-size must be >= 1, got {overrides.ValSize}");
         int batch = r.Int("batch_size", 50, 1);
         int shard = r.Int("shard_size", Math.Max(batch, 100 / batch * batch), 1);
         if (shard % batch != 0)
             throw YamlNodeReader.Error(file, rootNode, $"field 'shard_size' ({shard}) must be a multiple of batch_size ({batch}): shards hold whole batches");
-        string cacheDir = overrides.CacheDir ?? r.String("cache_dir", ".pgig-cache")!;
-        string resultsDir = overrides.ResultsDir ?? r.String("results_dir", "results")!;
+        string fileCacheDir = r.String("cache_dir", ".pgig-cache")!, fileResultsDir = r.String("results_dir", "results")!;
+        string cacheDir = overrides.CacheDir ?? fileCacheDir;
+        string resultsDir = overrides.ResultsDir ?? fileResultsDir;
 
         var data = ParseData(r.Map("data"), overrides);
         var model = ParseModel(r.Map("model"), file, track);
@@ -87,7 +89,8 @@ public static class ConfigLoader
     static DataConfig ParseData(YamlNodeReader? r, ConfigOverrides o)
     {
         if (r is null) return new DataConfig(null, [], true, o.ImageNetKey);
-        var d = new DataConfig(r.String("path"), r.StringList("mirrors") ?? [], r.Bool("download", true), o.ImageNetKey ?? r.String("imagenet_key"));
+        var fileKey = r.String("imagenet_key");
+        var d = new DataConfig(r.String("path"), r.StringList("mirrors") ?? [], r.Bool("download", true), o.ImageNetKey ?? fileKey);
         r.RejectUnknown();
         return d;
     }

@@ -100,7 +100,9 @@ public class ConfigLoaderTests
     [Fact]
     public void Overrides_apply_and_unknown_method_overrides_are_rejected()
     {
-        var c = Parse("track: fashion-mnist\nmethods: [vanilla_grad, integrate_grad]\n", new ConfigOverrides(ValSize: 7, Methods: ["integrate_grad"], CacheDir: "/tmp/x"));
+        var c = Parse("track: fashion-mnist\nval_size: 100\ncache_dir: c\ndata: {imagenet_key: k}\nmethods: [vanilla_grad, integrate_grad]\n",
+            new ConfigOverrides(ValSize: 7, Methods: ["integrate_grad"], CacheDir: "/tmp/x", ImageNetKey: "cli"));
+        Assert.Equal("cli", c.Data.ImageNetKey);
         Assert.Equal(7, c.ValSize);
         Assert.Equal("/tmp/x", c.CacheDir);
         Assert.Equal("integrate_grad", Assert.Single(c.Methods).Name);
