@@ -276,7 +276,7 @@ public sealed class PipelinePlan
             long per = s.numel() / s.shape[0];
             for (int i = 0; i < batchRows.Count; i++)
                 maps.Add(new MapRow { ImageId = ids[i], TargetClass = (int)cls[i], Map = Float32.ToBytes(flat.AsSpan((int)(i * per), (int)per)) });
-            _ctx.Progress.Report($"attribute {m.Name} shard {shard + 1}/{Shards.Count}", b + 1, nb);
+            _ctx.Progress.Report($"attribute {m.Name}", shard * nb + b + 1, Shards.Count * nb, $"shard {shard + 1}/{Shards.Count}");
         }
         await w.WriteParquetAsync("maps.parquet", maps);
         w.Metric("map_shape", new JsonArray(Net.InputShape.Select(d => (JsonNode?)d).ToArray()));
@@ -316,7 +316,7 @@ public sealed class PipelinePlan
                 for (int i = 0; i < batchRows.Count; i++)
                     curves.Add(new CurveRow { ImageId = ids[i], TargetClass = batchMaps[i].TargetClass, Order = orderName, Curve = flat.AsSpan(i * opts.NPatches, opts.NPatches).ToArray() });
             }
-            _ctx.Progress.Report($"degrade {m.Name} shard {shard + 1}/{Shards.Count}", b + 1, nb);
+            _ctx.Progress.Report($"degrade {m.Name}", shard * nb + b + 1, Shards.Count * nb, $"shard {shard + 1}/{Shards.Count}");
         }
         await w.WriteParquetAsync("curves.parquet", curves);
     }

@@ -104,7 +104,7 @@ public sealed class FashionMnistTrack : ITrack
         int stepsPerEpoch = (train.Count + t.BatchSize - 1) / t.BatchSize;
         ctx.Log($"  training {Architectures.FashionCnn.Name} on {train.Count} images, {t.Epochs} epoch(s)");
         var result = Trainer.Train(Architectures.ByName(_c.Model.Architecture), trainX, trainY, testX, testY, t.Epochs, t.BatchSize, t.LearningRate, t.Seed,
-            (epoch, step, loss) => ctx.Progress.Report($"train (loss {loss:0.000})", epoch * stepsPerEpoch + step, t.Epochs * stepsPerEpoch));
+            (epoch, step, loss) => ctx.Progress.Report("train", epoch * stepsPerEpoch + step, t.Epochs * stepsPerEpoch, $"epoch {epoch + 1} loss {loss:0.000}"));
         ctx.Log($"  test accuracy {result.TestAccuracy:P2} (10000 test images)");
         if (result.TestAccuracy < t.MinTestAccuracy)
             throw new InvalidOperationException($"{_c.SourceFile}: trained model reaches {result.TestAccuracy:P2} test accuracy, below model.train.min_test_accuracy {t.MinTestAccuracy:P0}; train longer (model.train.epochs) or on more images (model.train.train_size)");

@@ -98,3 +98,39 @@ public class CachingTests : IDisposable
 
 [CollectionDefinition("pipeline", DisableParallelization = true)]
 public class PipelineCollection;
+
+[Collection("pipeline")]
+public class CleanAndCliTests : IDisposable
+{
+    readonly PipelineHarness _h = new();
+    public void Dispose() => _h.Dispose();
+
+    [Fact]
+    public async Task Clean_removes_exactly_the_artifacts_the_config_does_not_reference()
+    {
+        const string both = "  - vanilla_grad\n  - {name: integrate_grad, method: integrate_grad, params: {steps: 4}}";
+        await _h.RunAsync(_h.Yaml(both));
+        var onlyVanilla = _h.Plan(_h.Yaml("  - vanilla_grad"));
+        var (kept, removed, _) = CacheCleaner.RemoveUnreferenced(onlyVanilla);
+        Assert.True(removed >= 5, $"removed {removed}");       // 2 attribute + 2 degrade shards of IG, the old plots
+        Assert.Equal(onlyVanilla.AllKeys().Count(k => onlyVanilla.Cache.Check(k).Status == CacheStatus.Fresh), kept);
+        Assert.Empty(Directory.GetDirectories(Path.Combine(_h.CacheDir, "attribute")).Where(d => !Path.GetFileName(d).StartsWith('.'))
+            .Select(Manifest.TryRead).Where(m => m!.Slot.StartsWith("attribute:integrate_grad", StringComparison.Ordinal)));
+        // what the current config uses is untouched: its stages are still fresh except Plots (never computed for it)
+        Assert.All(onlyVanilla.Status().Where(s => s.Stage != "Plots"), s => Assert.Equal(Freshness.Fresh, s.State));
+    }
+
+    [Fact]
+    public void Cli_reports_a_bad_config_in_one_line_and_exits_non_zero()
+    {
+        var cfg = Path.Combine(_h.Dir, "bad.yaml");
+        File.WriteAllText(cfg, "track: fashion-mnist\nmethods: [vanila_grad]\n");
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "pgig.dll"), "status", "--config", cfg }) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.Equal(1, p.ExitCode);
+        Assert.Equal($"pgig: error: {cfg}:2:11: unknown method 'vanila_grad'", err.Split(';')[0].Trim());
+    }
+}
