@@ -68,6 +68,47 @@ public class PatternEstimatorTests
     }
 
     [Fact]
+    public void First_conv_and_a_dense_layer_match_a_direct_a_plus_computation()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var net = TinyNets.Build("conv3 relu pool flatten dense4 relu dense2", [2, 6, 6], 85);
+        var x = TinyNets.Inputs(12, net.InputShape, 86);
+        using var est = new Estimator(net);
+        est.Add(x);
+        using var p = est.Result();
+
+        // conv: every zero-padded 3×3×C patch, cut out by slicing, ordered (c, kh, kw)
+        var conv = (Conv2dLayer)net.Layers[0];
+        var padded = F.pad(x, [1, 1, 1, 1]);
+        var patches = new List<Tensor>();
+        for (int i = 0; i < 6; i++)
+            for (int j = 0; j < 6; j++)
+                patches.Add(padded[.., .., TensorIndex.Slice(i, i + 3), TensorIndex.Slice(j, j + 3)].reshape(12, -1));
+        var px = torch.cat(patches, 0);
+        TinyNets.AssertClose(APlus(px, conv.Weight.reshape(3, -1), conv.Bias).reshape(conv.Weight.shape), p.A[0], 1e-10, "conv");
+
+        // first dense layer: its input is the flattened pooled activation
+        var dense = (LinearLayer)net.Layers[4];
+        var h = F.max_pool2d(F.relu(F.conv2d(x, conv.Weight, conv.Bias, padding: new long[] { 1, 1 })), new long[] { 2, 2 }, new long[] { 2, 2 }).flatten(1);
+        TinyNets.AssertClose(APlus(h, dense.Weight, dense.Bias), p.A[1], 1e-10, "dense");
+    }
+
+    /// <summary>a₊ per output unit j (rows of w): (E₊[x y] − E₊[x] E[y]) / wⱼᵀ(…), looped over units.</summary>
+    static Tensor APlus(Tensor x, Tensor w, Tensor b)
+    {
+        var rows = new List<Tensor>();
+        for (int j = 0; j < w.shape[0]; j++)
+        {
+            var y = x.matmul(w[j]) + b[j];
+            var pos = y.gt(0);
+            var xp = x[pos]; var yp = y[pos];
+            var num = (xp * yp.unsqueeze(1)).mean([0L]) - xp.mean([0L]) * y.mean();
+            rows.Add(num / w[j].dot(num));
+        }
+        return torch.stack(rows, 0);
+    }
+
+    [Fact]
     public void Batches_are_streamed_exactly()
     {
         using var scope = torch.NewDisposeScope();
