@@ -38,7 +38,8 @@ public static class GradientSourceExtensions
     public static Tensor ComputeOne(this IGradientSource source, Tensor x, Tensor classes, long groupId, BatchInfo batch) =>
         source.Compute(x.unsqueeze(0), classes, new[] { groupId }, batch).squeeze(0);
 
-    /// <summary>How many groups of this batch fit a memory budget when stacked (at least 1).</summary>
+    /// <summary>How many groups of this batch fit a memory budget when stacked (at least 1; at most
+    /// int.MaxValue, since callers step int loop counters by it).</summary>
     public static long GroupsPerChunk(Tensor x, long memoryBudgetBytes, long multiplier = 1) =>
-        Math.Max(1, memoryBudgetBytes / Math.Max(1, x.numel() * 4 * 2 * multiplier));
+        Math.Clamp(memoryBudgetBytes / Math.Max(1, x.numel() * 4 * 2 * multiplier), 1, int.MaxValue);
 }

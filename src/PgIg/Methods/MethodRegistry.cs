@@ -99,7 +99,7 @@ public static class MethodRegistry
         bool endpoint = !q.IgExcludeEndpoint;
         return m.Kind switch
         {
-            "vanilla_grad" or "guided_backprop" => new VanillaGrad(grad),
+            "vanilla_grad" or "guided_backprop" => new VanillaGrad(grad, m.Kind),
             "grad_x_input" => new GradXInput(grad),
             "integrate_grad" => new IntegratedGradients(grad, m.Int("steps"), endpoint, memoryBudgetBytes),
             "smooth_grad" => new NoiseTunnelMethod(m.Kind, Tunnel(NoiseReduction.Mean)),

@@ -59,13 +59,15 @@ public sealed class PatternEstimator : IDisposable
         }
     }
 
+    // reductions name `dim:` — a bare literal 0 binds to sum(ScalarType) (0 converts to any enum),
+    // which sums everything into a byte
     void Accumulate(int i, Tensor x, Tensor y)
     {
         var mask = y.gt(0).to(ScalarType.Float64);
         _sumX[i].add_(x.t().matmul(mask));
         _sumXY[i].add_(x.t().matmul(y * mask));
-        _countPos[i].add_(mask.sum(0));
-        _sumY[i].add_(y.sum(0));
+        _countPos[i].add_(mask.sum(dim: 0));
+        _sumY[i].add_(y.sum(dim: 0));
         _n[i] += y.shape[0];
     }
 
@@ -95,7 +97,7 @@ public sealed class PatternEstimator : IDisposable
 
     static Tensor Normalise(Tensor wMat, Tensor a)
     {
-        var d = (wMat * a).sum(0);
+        var d = (wMat * a).sum(dim: 0);
         d = torch.where(d.eq(0), torch.ones_like(d), d);
         return a / d;
     }
