@@ -26,7 +26,7 @@ public static class PatternNpz
         for (int i = 0; i < patterns.A.Count; i++)
         {
             var w = net.WeightedLayers[i].Weight;
-            var wta = (w * patterns.A[i]).reshape(w.shape[0], -1).sum(1).to(ScalarType.Float64);
+            var wta = (w * patterns.A[i]).reshape(w.shape[0], -1).sum(dim: 1).to(ScalarType.Float64);
             var active = wta.ne(0);
             total += (wta - 1).abs().masked_select(active).sum().item<double>();
             count += active.sum().item<long>();
