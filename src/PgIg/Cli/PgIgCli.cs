@@ -95,9 +95,9 @@ public static class PgIgCli
 
     internal static (PipelinePlan Plan, StageContext Ctx) Open(PipelineConfig cfg)
     {
-        TorchSetup.Configure(cfg);
+        var device = TorchSetup.Configure(cfg);
         var cache = new ArtifactCache(cfg.CacheDir);
-        var ctx = new StageContext(cfg, cache, Console.WriteLine, new HttpClient { Timeout = TimeSpan.FromMinutes(30) });
+        var ctx = new StageContext(cfg, cache, Console.WriteLine, new HttpClient { Timeout = TimeSpan.FromMinutes(30) }) { Device = device };
         ITrack track = TrackFactory.Create(cfg);
         return (new PipelinePlan(cfg, track, ctx), ctx);
     }

@@ -31,10 +31,10 @@ public static class Degrader
         var means = F.avg_pool2d(x, p, p);                                    // B×C×G×G: clean patch means
         // rank of each patch per image; degraded at step s iff rank in [first, s] (B1) or [0, s−1]
         var rank = torch.empty_like(order);
-        rank.scatter_(1, order, torch.arange(patches, dtype: ScalarType.Int64).expand(b, patches));
+        rank.scatter_(1, order, torch.arange(patches, dtype: ScalarType.Int64, device: order.device).expand(b, patches));
         rank = rank.reshape(b, 1, gh, gw);
 
-        var curves = torch.zeros(b, o.NPatches);
+        var curves = torch.zeros(b, o.NPatches, device: x.device);
         long perStep = b * c * h * w * 4 * 3;                                  // degraded copy + activations (rough)
         long stepsPerChunk = Math.Max(1, memoryBudgetBytes / Math.Max(1, perStep * 8));
         for (long s0 = 0; s0 < o.NPatches; s0 += stepsPerChunk)

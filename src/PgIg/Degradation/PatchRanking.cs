@@ -31,7 +31,7 @@ public static class PatchRanking
                 using var gen = Seeds.Generator(seed, "random-order", imageIds[i]);
                 perms.Add(torch.randperm(q.shape[1], generator: gen));
             }
-            result = torch.stack(perms, 0);
+            result = torch.stack(perms, 0).to(maps.device);
         }
         else
         {

@@ -28,7 +28,7 @@ public sealed class ExpectedGradients(IGradientSource source, int samples, bool 
                     $"Raise batch_size, lower exp_grad's n_samples, or set quirks.exp_grad_batch_baselines: false.");
             baselines = torch.stack(Enumerable.Range(1, samples).Select(k => x.roll(k, 0)).ToArray(), 0);
             using var gen = Seeds.Generator(batch.Seed, "exp_grad_alpha", batch.BatchKey);
-            alphas = torch.rand(new long[] { samples, 1, 1, 1, 1 }, generator: gen, dtype: x.dtype).expand(samples, b, 1, 1, 1);
+            alphas = torch.rand(new long[] { samples, 1, 1, 1, 1 }, generator: gen, dtype: x.dtype).to(x.device).expand(samples, b, 1, 1, 1);
         }
         else
         {
@@ -39,8 +39,8 @@ public sealed class ExpectedGradients(IGradientSource source, int samples, bool 
             {
                 using var gen = Seeds.Generator(batch.Seed, "exp_grad", batch.ImageIds[i]);
                 var idx = torch.randint(referenceSet.shape[0], new long[] { samples }, generator: gen);
-                bl.Add(referenceSet.index_select(0, idx));
-                al.Add(torch.rand(new long[] { samples, 1, 1, 1 }, generator: gen, dtype: x.dtype));
+                bl.Add(referenceSet.index_select(0, idx.to(referenceSet.device)).to(x.device));
+                al.Add(torch.rand(new long[] { samples, 1, 1, 1 }, generator: gen, dtype: x.dtype).to(x.device));
             }
             baselines = torch.stack(bl, 1);
             alphas = torch.stack(al, 1);

@@ -42,7 +42,7 @@ public sealed class IntegratedGradients : AttributionMethod
             using var scope = torch.NewDisposeScope();
             int e = (int)Math.Min(Alphas.Count, s + chunk);
             // float32 α·x, as PyTorch computes tensor * python float
-            var alphas = torch.tensor(Alphas.Skip(s).Take(e - s).Select(a => (float)a).ToArray()).reshape(-1, 1, 1, 1, 1);
+            var alphas = torch.tensor(Alphas.Skip(s).Take(e - s).Select(a => (float)a).ToArray()).reshape(-1, 1, 1, 1, 1).to(x.device);
             var grads = _source.Compute(alphas * x.unsqueeze(0), classes, Enumerable.Range(s + 1, e - s).Select(k => (long)k).ToArray(), batch);
             for (int k = 0; k < e - s; k++) sum.add_(grads[k]);
         }

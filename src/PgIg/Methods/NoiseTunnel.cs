@@ -44,7 +44,8 @@ public sealed class NoiseTunnel(IGradientSource inner, NoiseReduction reduction,
             using var gen = Seeds.Generator(batch.Seed, "noise", batch.ImageIds[i], groupId);
             perImage.Add(torch.randn(sampleShape, dtype: x.dtype, generator: gen));
         }
-        var noise = torch.stack(perImage, 1) * sigma;
+        // drawn on the CPU generator so runs on any device see the same noise
+        var noise = torch.stack(perImage, 1).to(x.device) * sigma;
 
         // noisy inputs, sample by sample (in place on a running copy when cumulative, like the original)
         var noisy = torch.empty_like(noise);

@@ -16,7 +16,7 @@ public sealed class RandomAttribution : AttributionMethod
         for (int i = 0; i < x.shape[0]; i++)
         {
             using var gen = Seeds.Generator(batch.Seed, "random", batch.ImageIds[i]);
-            maps.Add(torch.rand(x.shape.Skip(1).ToArray(), generator: gen, dtype: x.dtype));
+            maps.Add(torch.rand(x.shape.Skip(1).ToArray(), generator: gen, dtype: x.dtype).to(x.device));
         }
         return torch.stack(maps, 0);
     }

@@ -24,6 +24,19 @@ public sealed class SequentialNet : IDisposable
         InputShape = inputShape;
     }
 
+    /// <summary>A copy of the network with its weights on <paramref name="device"/> (this one unless it is the CPU).</summary>
+    public SequentialNet To(Device device)
+    {
+        if (device.type == DeviceType.CPU) return this;
+        var layers = Layers.Select(l => l switch
+        {
+            Conv2dLayer c => new Conv2dLayer { Weight = c.Weight.to(device).DetachFromDisposeScope(), Bias = c.Bias.to(device).DetachFromDisposeScope(), Padding = c.Padding },
+            LinearLayer d => (Layer)new LinearLayer { Weight = d.Weight.to(device).DetachFromDisposeScope(), Bias = d.Bias.to(device).DetachFromDisposeScope() },
+            _ => l,
+        }).ToList();
+        return new SequentialNet(layers, InputShape);
+    }
+
     /// <summary>Logits, no gradient tracking.</summary>
     public Tensor Forward(Tensor x)
     {

@@ -25,6 +25,9 @@ public sealed class PatternSet(IReadOnlyList<Tensor> a) : IDisposable
         return this;
     }
 
+    public PatternSet To(Device device) =>
+        device.type == DeviceType.CPU ? this : new PatternSet(A.Select(a => a.to(device).DetachFromDisposeScope()).ToList());
+
     /// <summary>Patterns of all ones: PA then equals the probability-seeded gradient (a test identity).</summary>
     public static PatternSet Ones(SequentialNet net) =>
         new(net.WeightedLayers.Select(l => torch.ones_like(l.Weight).DetachFromDisposeScope()).ToList());

@@ -228,8 +228,8 @@ public sealed class PipelinePlan
 
     // ---- stage bodies ----
 
-    SequentialNet Net => _net ??= _track.LoadModel(Cache);
-    PatternSet Patterns => _patterns ??= _track.LoadPatterns(Cache, Net);
+    SequentialNet Net => _net ??= _track.LoadModel(Cache).To(_ctx.Device);
+    PatternSet Patterns => _patterns ??= _track.LoadPatterns(Cache, Net).To(_ctx.Device);
 
     async Task<List<ImageRow>> ShardImages(int shard)
     {
@@ -257,7 +257,7 @@ public sealed class PipelinePlan
     {
         var rows = await ShardImages(shard);
         if (m.Kind == "exp_grad" && !_c.Quirks.ExpGradBatchBaselines && _reference is null)
-            _reference = _track.ToInput(await ShardImages(0)).DetachFromDisposeScope();
+            _reference = _track.ToInput(await ShardImages(0)).to(_ctx.Device).DetachFromDisposeScope();
         var (_, method) = MethodFor(m, () => _reference);
         var maps = new List<MapRow>();
         var sw = Stopwatch.StartNew();
@@ -266,13 +266,13 @@ public sealed class PipelinePlan
         {
             using var scope = torch.NewDisposeScope();
             var batchRows = rows.Skip(b * _c.BatchSize).Take(_c.BatchSize).ToList();
-            var x = _track.ToInput(batchRows);
+            var x = _track.ToInput(batchRows).to(_ctx.Device);
             var classes = Net.Forward(x).argmax(1);
             var ids = batchRows.Select(r => r.ImageId).ToArray();
             var info = new BatchInfo(ids, m.Seed, string.Join(",", ids));
-            var s = method.Attribute(x, classes, info).contiguous();
+            var s = method.Attribute(x, classes, info).cpu().contiguous();
             var flat = s.reshape(s.shape[0], -1).data<float>().ToArray();
-            var cls = classes.data<long>().ToArray();
+            var cls = classes.cpu().data<long>().ToArray();
             long per = s.numel() / s.shape[0];
             for (int i = 0; i < batchRows.Count; i++)
                 maps.Add(new MapRow { ImageId = ids[i], TargetClass = (int)cls[i], Map = Float32.ToBytes(flat.AsSpan((int)(i * per), (int)per)) });
@@ -302,17 +302,17 @@ public sealed class PipelinePlan
             using var scope = torch.NewDisposeScope();
             var batchRows = rows.Skip(b * _c.BatchSize).Take(_c.BatchSize).ToList();
             var batchMaps = maps.Skip(b * _c.BatchSize).Take(_c.BatchSize).ToList();
-            var x = _track.ToInput(batchRows);
+            var x = _track.ToInput(batchRows).to(_ctx.Device);
             var shape = x.shape;
-            var mapT = torch.tensor(batchMaps.SelectMany(r => r.MapValues()).ToArray(), shape);
-            var classes = torch.tensor(batchMaps.Select(r => (long)r.TargetClass).ToArray());
+            var mapT = torch.tensor(batchMaps.SelectMany(r => r.MapValues()).ToArray(), shape).to(_ctx.Device);
+            var classes = torch.tensor(batchMaps.Select(r => (long)r.TargetClass).ToArray()).to(_ctx.Device);
             var ids = batchRows.Select(r => r.ImageId).ToArray();
             foreach (var orderName in _c.Degrade.Orders)
             {
                 var order = orderName switch { "lerf" => DegradationOrder.Lerf, "random" => DegradationOrder.Random, _ => DegradationOrder.Morf };
                 var ranking = PatchRanking.Order(mapT, _c.Degrade.PatchSize, order, _c.Quirks.SignedRanking, ids, _c.Seed);
                 var c = Degrader.Curves(Net, x, classes, ranking, opts, _c.MemoryBudgetBytes);
-                var flat = c.data<float>().ToArray();
+                var flat = c.cpu().data<float>().ToArray();
                 for (int i = 0; i < batchRows.Count; i++)
                     curves.Add(new CurveRow { ImageId = ids[i], TargetClass = batchMaps[i].TargetClass, Order = orderName, Curve = flat.AsSpan(i * opts.NPatches, opts.NPatches).ToArray() });
             }

@@ -11,4 +11,6 @@ public sealed class StageContext(PipelineConfig config, ArtifactCache cache, Act
     public HttpClient Http { get; } = http;
     public IProgressSink Progress { get; set; } = new LineProgress(log);
     public string DownloadDir => Path.Combine(Cache.Root, "downloads");
+    /// <summary>Where attribution and degradation run; artifacts are always written from CPU copies.</summary>
+    public TorchSharp.torch.Device Device { get; init; } = TorchSharp.torch.CPU;
 }

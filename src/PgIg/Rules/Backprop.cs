@@ -71,7 +71,7 @@ public sealed class Backprop
                     // do not overlap, so indices are unique and a plain scatter is exact
                     var sw = (PoolSwitches)trace.Saved[i]!;
                     var s = sw.InputShape;
-                    g = torch.zeros(s[0], s[1], s[2] * s[3], dtype: g.dtype)
+                    g = torch.zeros(s[0], s[1], s[2] * s[3], dtype: g.dtype, device: g.device)
                         .scatter_(2, sw.Indices.flatten(2), g.flatten(2)).reshape(s);
                     break;
                 case FlattenLayer:
@@ -95,7 +95,7 @@ public sealed class Backprop
     {
         var p = logits.softmax(-1);
         var onehot = F.one_hot(classes, logits.shape[1]).to(logits.dtype);
-        var s = seed == SeedMode.Probability ? p.gather(1, classes.unsqueeze(1)) : torch.ones(classes.shape[0], 1, dtype: logits.dtype);
+        var s = seed == SeedMode.Probability ? p.gather(1, classes.unsqueeze(1)) : torch.ones(classes.shape[0], 1, dtype: logits.dtype, device: logits.device);
         var g = s * onehot;
         if (head == OutputHead.Logit) return g;
         // same operation order as PyTorch's softmax backward: p ⊙ (g − Σ g⊙p)
