@@ -64,8 +64,8 @@ public sealed class PatternEstimator : IDisposable
         var mask = y.gt(0).to(ScalarType.Float64);
         _sumX[i].add_(x.t().matmul(mask));
         _sumXY[i].add_(x.t().matmul(y * mask));
-        _countPos[i].add_(mask.sum(0));
-        _sumY[i].add_(y.sum(0));
+        _countPos[i].add_(mask.sum(dim: 0)); // dim: named: a bare 0 binds to sum(ScalarType) and sums everything as uint8
+        _sumY[i].add_(y.sum(dim: 0));
         _n[i] += y.shape[0];
     }
 
@@ -95,7 +95,7 @@ public sealed class PatternEstimator : IDisposable
 
     static Tensor Normalise(Tensor wMat, Tensor a)
     {
-        var d = (wMat * a).sum(0);
+        var d = (wMat * a).sum(dim: 0);
         d = torch.where(d.eq(0), torch.ones_like(d), d);
         return a / d;
     }

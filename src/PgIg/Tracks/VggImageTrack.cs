@@ -151,22 +151,40 @@ public abstract class VggImageTrack : ITrack
         ctx.Log($"  {src.Role}: {file.Origin} → {name} ({rows.Count} tensors)");
     }
 
-    /// <summary>One row group per tensor, so writing a 400 MB fc6 weight does not build one giant row group.</summary>
+    /// <summary>
+    /// One row group per tensor, uncompressed and without dictionary probing: float noise does not compress, and
+    /// Snappy plus the dictionary scan over a 400 MB fc6 payload only cost time and memory.
+    /// </summary>
     static async Task WriteTensorsAsync(ArtifactWriter w, string name, IReadOnlyList<TensorRow> rows)
     {
+        var options = new ParquetOptions { RowGroupSize = 1, CompressionMethod = CompressionMethod.None, DictionaryEncodingThreshold = 0, DictionaryEncodingSampleSize = 1 };
         await using (var fs = File.Create(w.PathOf(name)))
-            await ParquetSerializer.SerializeAsync(rows, fs, new ParquetOptions { RowGroupSize = 1 });
+            await ParquetSerializer.SerializeAsync(rows, fs, options);
         w.RegisterFile(name, rows.Count);
     }
 
     static List<TensorRow> ReadTensors(string dir, string name) =>
         ParquetFiles.ReadAsync<TensorRow>(Path.Combine(dir, name)).GetAwaiter().GetResult().OrderBy(r => r.Index).ToList();
 
+    /// <summary>Tensors from rows, releasing each payload once copied: the full VGG16 would otherwise be held three times.</summary>
+    static List<Tensor> ToTensors(IEnumerable<TensorRow> rows)
+    {
+        var list = new List<Tensor>();
+        foreach (var r in rows)
+        {
+            list.Add(TensorStore.FromRow(r));
+            r.Values = [];
+        }
+        return list;
+    }
+
     public SequentialNet LoadModel(ArtifactCache cache)
     {
         var rows = ReadTensors(cache.DirectoryOf(ModelKey), "model.parquet");
-        var spec = Architectures.Vgg16FromWeightShapes(rows.Where(r => r.Name.StartsWith("W_", StringComparison.Ordinal)).Select(r => r.Shape).ToList(), ImageSize);
-        return TensorStore.ModelFromRows(spec, rows);
+        var weights = rows.Where(r => r.Name.StartsWith("W_", StringComparison.Ordinal)).ToList();
+        var biases = rows.Where(r => r.Name.StartsWith("b_", StringComparison.Ordinal)).ToList();
+        var spec = Architectures.Vgg16FromWeightShapes(weights.Select(r => r.Shape).ToList(), ImageSize);
+        return Architectures.Build(spec, ToTensors(weights), ToTensors(biases));
     }
 
     long ModelClasses(ArtifactCache cache)
@@ -203,6 +221,7 @@ public abstract class VggImageTrack : ITrack
                     $"expected {Formats.NpyHeader.FormatShape(Vgg16Npz.FileShape(wShape))} to match {Vgg16Npz.LayerName(i)} of {weightsOrigin}; the patterns belong to a different model");
             using var scope = torch.NewDisposeScope();
             var a = TensorStore.FromRow(rows[i]);
+            rows[i].Values = [];
             var weight = net.WeightedLayers[i].Weight;
             var wta = (weight * a).reshape(wShape[0], -1).sum(1).to(ScalarType.Float64);
             var active = wta.ne(0);
@@ -247,7 +266,7 @@ public abstract class VggImageTrack : ITrack
         var rows = _patternFileKey is not null
             ? ReadTensors(cache.DirectoryOf(_patternFileKey), "patterns.parquet")
             : ReadTensors(cache.DirectoryOf(PatternsKey), "patterns.parquet");
-        return new PatternSet(rows.Select(TensorStore.FromRow).ToList()).CheckMatches(net);
+        return new PatternSet(ToTensors(rows)).CheckMatches(net);
     }
 
     public Task ComputeTrainAsync(ArtifactWriter w, StageContext ctx) =>
