@@ -37,8 +37,9 @@ public sealed class FileHashMemo
     {
         var full = paths.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).ToList();
         var result = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
-        Parallel.ForEach(full, p =>
+        VggImageTrack.ParallelFor(full.Count, i =>
         {
+            string p = full[i];
             var info = new FileInfo(p);
             if (!info.Exists) throw new FileNotFoundException($"input file not found: {p}", p);
             long size = info.Length, mtime = info.LastWriteTimeUtc.Ticks;
@@ -55,15 +56,17 @@ public sealed class FileHashMemo
     void Save()
     {
         if (!_dirty) return;
+        var tmp = $"{_file}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(_file)!);
-            var tmp = $"{_file}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
             File.WriteAllText(tmp, JsonSerializer.Serialize(new SortedDictionary<string, Entry>(_entries, StringComparer.Ordinal)));
             File.Move(tmp, _file, overwrite: true); // concurrent writers: last one wins, lost entries are re-hashed later
             _dirty = false;
         }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            try { File.Delete(tmp); } catch (IOException) { } // the memo is an optimisation; never fail a run over it
+        }
     }
 }

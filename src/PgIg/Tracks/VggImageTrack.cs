@@ -367,7 +367,7 @@ public abstract class VggImageTrack : ITrack
     static Task<List<ImageRow>> DecodeAsync(IReadOnlyList<(long Id, int Label, ImageFileRow File)> items) => Task.Run(() =>
     {
         var rows = new ImageRow[items.Count];
-        Parallel.For(0, items.Count, i =>
+        ParallelFor(items.Count, i =>
         {
             var (id, label, file) = items[i];
             var img = PilResize.Bilinear(ImageDecoder.DecodeRgb(file.Path), ImageSize, ImageSize);
@@ -388,7 +388,7 @@ public abstract class VggImageTrack : ITrack
     {
         const int Plane = ImageSize * ImageSize;
         var buf = new float[rows.Count * 3 * Plane];
-        Parallel.For(0, rows.Count, i =>
+        ParallelFor(rows.Count, i =>
         {
             var px = rows[i].Pixels;
             if (px.Length != 3 * Plane) throw new InvalidDataException($"preprocessed image {rows[i].ImageId} has {px.Length} bytes, expected 3×{ImageSize}×{ImageSize}; rerun Preprocess");
@@ -402,6 +402,13 @@ public abstract class VggImageTrack : ITrack
             }
         });
         return torch.tensor(buf, new long[] { rows.Count, 3, ImageSize, ImageSize });
+    }
+
+    /// <summary>Parallel.For that rethrows the first failure itself (e.g. "cannot decode X"), not an AggregateException.</summary>
+    internal static void ParallelFor(int count, Action<int> body)
+    {
+        try { Parallel.For(0, count, body); }
+        catch (AggregateException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.Flatten().InnerExceptions[0]).Throw(); }
     }
 
     public abstract string DatasetLabel { get; }
