@@ -79,7 +79,8 @@ public sealed class EndToEndTests : IDisposable
         NarrowVgg.WriteWeights(P("w.npz"), seed: 11);
         NarrowVgg.WritePatterns(P("a.npz"), seed: 12);
         NarrowVgg.MakeImageFolder(P("photos"));
-        var cfg = ConfigLoader.Parse(Yaml($"  weights: {P("w.npz")}", $"  path: {P("a.npz")}"), P("e2e.yaml"));
+        File.WriteAllText(P("e2e.yaml"), Yaml($"  weights: {P("w.npz")}", $"  path: {P("a.npz")}"));
+        var cfg = ConfigLoader.Load(P("e2e.yaml"));
 
         var (plan, _) = Open(cfg);
         Assert.False(plan.Get("Preprocess").Known);
@@ -98,9 +99,13 @@ public sealed class EndToEndTests : IDisposable
         Assert.Equal("patches," + string.Join(",", Methods), csv[0]);
         Assert.Equal(NPatches + 1, csv.Length);
 
-        // export: the original's file shapes
+        // export through the CLI: the original's file shapes
         string outDir = P("export");
-        var files = await ResultsExporter.ExportAsync(plan, outDir, includeMaps: true, _ => { });
+        Assert.Equal(0, await PgIgCli.RunAsync(["export", "--config", P("e2e.yaml"), "--out", outDir]));
+        Assert.Equal(0, await PgIgCli.RunAsync(["export", "--config", P("e2e.yaml"), "--out", P("export-small"), "--no-maps"]));
+        Assert.False(File.Exists(Path.Combine(P("export-small"), "vanilla_grad_attributions.npy")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(outDir, "results.csv")), File.ReadAllBytes(Path.Combine(P("export-small"), "results.csv")));
+        var files = Directory.GetFiles(outDir);
         var ids = ReadInt64(Path.Combine(outDir, "image_ids.npy"));
         Assert.Equal(plan.Images.Select(v => v.Id), ids);
         Assert.Equal(plan.Images.Select(v => (long)v.Label), ReadInt64(Path.Combine(outDir, "labels.npy")));
