@@ -17,17 +17,50 @@ public static class Architectures
         ["conv", "relu", "conv", "relu", "pool", "conv", "relu", "conv", "relu", "pool", "flatten", "dense", "relu", "dense"],
         [[16, 1, 3, 3], [16, 16, 3, 3], [32, 16, 3, 3], [32, 32, 3, 3], [128, 32 * 7 * 7], [10, 128]]);
 
-    /// <summary>torchvision VGG16 ("D") at 225×225 input (spec §2.1); dropout and avgpool(7,7) are identities.</summary>
-    public static Spec Vgg16 { get; } = new("vgg16", [3, 225, 225],
+    /// <summary>The 13 conv + 3 dense layer sequence of VGG16 ("D"); dropout and avgpool(7,7) are identities.</summary>
+    public static readonly IReadOnlyList<string> Vgg16Layout =
         ["conv", "relu", "conv", "relu", "pool",
          "conv", "relu", "conv", "relu", "pool",
          "conv", "relu", "conv", "relu", "conv", "relu", "pool",
          "conv", "relu", "conv", "relu", "conv", "relu", "pool",
          "conv", "relu", "conv", "relu", "conv", "relu", "pool",
-         "flatten", "dense", "relu", "dense", "relu", "dense"],
-        [[64, 3, 3, 3], [64, 64, 3, 3], [128, 64, 3, 3], [128, 128, 3, 3], [256, 128, 3, 3], [256, 256, 3, 3], [256, 256, 3, 3],
-         [512, 256, 3, 3], [512, 512, 3, 3], [512, 512, 3, 3], [512, 512, 3, 3], [512, 512, 3, 3], [512, 512, 3, 3],
-         [4096, 25088], [4096, 4096], [1000, 4096]]);
+         "flatten", "dense", "relu", "dense", "relu", "dense"];
+
+    /// <summary>Conv output widths of torchvision VGG16.</summary>
+    public static readonly IReadOnlyList<long> Vgg16ConvWidths = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512];
+
+    /// <summary>torchvision VGG16 ("D") at 225×225 input (spec §2.1).</summary>
+    public static Spec Vgg16 { get; } = Vgg16With(Vgg16ConvWidths, 4096, 4096, 1000);
+
+    /// <summary>
+    /// The VGG16 layer sequence with any widths (e.g. a narrow test model): 3×3 convs, five 2×2 pools,
+    /// so fc6 takes last-conv-width × s × s inputs with s = inputSize halved five times (7 at 224–239).
+    /// </summary>
+    public static Spec Vgg16With(IReadOnlyList<long> convWidths, long fc6, long fc7, long classes, long inputChannels = 3, long inputSize = 225)
+    {
+        if (convWidths.Count != 13) throw new ArgumentException($"VGG16 has 13 conv layers, got {convWidths.Count} widths", nameof(convWidths));
+        if (convWidths.Append(fc6).Append(fc7).Append(classes).Append(inputChannels).Any(w => w < 1))
+            throw new ArgumentException("VGG16 layer widths must be positive");
+        long spatial = inputSize;
+        for (int i = 0; i < 5; i++) spatial /= 2; // floor-mode max-pools
+        if (spatial < 1) throw new ArgumentException($"input size {inputSize} is too small for five 2×2 max-pools", nameof(inputSize));
+        var shapes = new List<long[]>();
+        long prev = inputChannels;
+        foreach (var w in convWidths) { shapes.Add([w, prev, 3, 3]); prev = w; }
+        shapes.Add([fc6, prev * spatial * spatial]);
+        shapes.Add([fc7, fc6]);
+        shapes.Add([classes, fc7]);
+        return new Spec("vgg16", [inputChannels, inputSize, inputSize], Vgg16Layout, shapes);
+    }
+
+    /// <summary>The VGG16 spec whose widths are read off 16 weight shapes (PyTorch layout); <see cref="Build"/> then checks consistency.</summary>
+    public static Spec Vgg16FromWeightShapes(IReadOnlyList<long[]> shapes, long inputSize = 225)
+    {
+        if (shapes.Count != 16) throw new InvalidDataException($"VGG16 has 16 conv/dense weights, got {shapes.Count}");
+        if (shapes.Take(13).Any(s => s.Length != 4) || shapes.Skip(13).Any(s => s.Length != 2))
+            throw new InvalidDataException("VGG16 needs 13 4-D conv weights followed by 3 2-D dense weights");
+        return Vgg16With(shapes.Take(13).Select(s => s[0]).ToArray(), shapes[13][0], shapes[14][0], shapes[15][0], shapes[0][1], inputSize);
+    }
 
     public static Spec ByName(string name) => name switch
     {

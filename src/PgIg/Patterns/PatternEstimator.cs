@@ -66,7 +66,7 @@ public sealed class PatternEstimator : IDisposable
         var mask = y.gt(0).to(ScalarType.Float64);
         _sumX[i].add_(x.t().matmul(mask));
         _sumXY[i].add_(x.t().matmul(y * mask));
-        _countPos[i].add_(mask.sum(dim: 0));
+        _countPos[i].add_(mask.sum(dim: 0)); // dim: named: a bare 0 binds to sum(ScalarType) and sums everything as uint8
         _sumY[i].add_(y.sum(dim: 0));
         _n[i] += y.shape[0];
     }

@@ -70,7 +70,8 @@ public sealed class PipelinePlan
         Shards = Images.Chunk(_c.ShardSize).Select(s => (IReadOnlyList<ValImage>)s).ToList();
 
         var pre = Shards.Select((imgs, i) => new StageKey("preprocess", $"preprocess/shard-{i:0000}", "preprocess-v1",
-            new { preprocess = track.PreprocessConfig, image_ids = imgs.Select(v => v.Id).ToArray() }, [("data", track.DataKey)])).ToList();
+            new { preprocess = track.PreprocessConfig, image_ids = imgs.Select(v => v.Id).ToArray() }, [("data", track.DataKey)],
+            track.PreprocessFiles(imgs, ctx.Cache))).ToList();
         Add(new PlannedStage("Preprocess", "Preprocess", pre.Select((k, i) => Unit(k, [track.DataKey], w => PreprocessAsync(i, w))).ToList()));
 
         var attribute = new Dictionary<string, List<StageKey>>();

@@ -38,6 +38,7 @@ public sealed class FashionMnistTrack : ITrack
             architecture = _c.Model.Architecture, epochs = t.Epochs, batch_size = t.BatchSize, learning_rate = t.LearningRate,
             train_size = t.TrainSize, seed = t.Seed, normalise = new[] { Mean, Std },
         }, [("data", DataKey)]);
+        // v2: PatternEstimator sums per unit (v1 artifacts were normalised by a uint8 grand total)
         PatternsKey = new StageKey("patterns", "patterns", "patterns-v2", new
         {
             estimator = "a_plus", train_size = _c.Patterns.TrainSize, seed = _c.Seed,

@@ -40,6 +40,8 @@ public interface ITrack
     /// <summary>Config slice of preprocessing (resize, normalisation), part of every preprocess shard key.</summary>
     object PreprocessConfig { get; }
     Task<List<ImageRow>> PreprocessAsync(IReadOnlyList<ValImage> images, ArtifactCache cache, StageContext ctx);
+    /// <summary>Files a preprocess shard reads (name → SHA-256), part of its key; null where the Data key already covers them.</summary>
+    IReadOnlyDictionary<string, string>? PreprocessFiles(IReadOnlyList<ValImage> images, ArtifactCache cache) => null;
     /// <summary>Stored pixels → model input (normalisation happens on load).</summary>
     Tensor ToInput(IReadOnlyList<ImageRow> rows);
     string DatasetLabel { get; }
