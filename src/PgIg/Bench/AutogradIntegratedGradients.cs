@@ -28,9 +28,10 @@ public sealed class AutogradIntegratedGradients : IDisposable
         for (int i = 0; i < net.Layers.Count; i++)
         {
             if (net.Layers[i] is not WeightedLayer w) continue;
-            // own copies: the engine's weights stay gradient-free
-            _weights[i] = new Parameter(w.Weight.detach().clone(), requires_grad: true);
-            _biases[i] = new Parameter(w.Bias.detach().clone(), requires_grad: true);
+            // detached aliases share the storage (no second copy of the weights) while the engine's own
+            // tensors keep requires_grad = false
+            _weights[i] = new Parameter(w.Weight.detach(), requires_grad: true);
+            _biases[i] = new Parameter(w.Bias.detach(), requires_grad: true);
         }
     }
 

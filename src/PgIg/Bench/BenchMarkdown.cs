@@ -17,7 +17,7 @@ public static class BenchMarkdown
         sb.AppendLine();
         sb.AppendLine(inv, $"Machine: {machine.Describe()}");
         sb.AppendLine();
-        sb.AppendLine(inv, $"Command: `{command}`");
+        sb.AppendLine(inv, $"Command: `{command}` ({report.WallSeconds:0} s wall; 1-minute load average {Load(report.LoadBefore)} at the start, {Load(report.LoadAfter)} at the end)");
         sb.AppendLine();
         sb.AppendLine("| model | method | engine | params | images (batch) | trials | passes/image | s/image | images/s | passes/s | GFLOP/s | peak RSS MiB | Δ RSS MiB |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -50,6 +50,8 @@ public static class BenchMarkdown
         : Math.Abs(v) >= 1000 ? v.ToString("0", CultureInfo.InvariantCulture)
         : Math.Abs(v) >= 1e-3 ? v.ToString("G4", CultureInfo.InvariantCulture)
         : v.ToString("0.###e+0", CultureInfo.InvariantCulture);
+
+    static string Load(double? v) => v is double d ? d.ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
 
     static string Mib(long? bytes) => bytes is long b ? (b / (1024.0 * 1024)).ToString("0", CultureInfo.InvariantCulture) : "n/a";
 }

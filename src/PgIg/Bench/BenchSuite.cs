@@ -28,7 +28,8 @@ public sealed record BenchPlan(
     }
 }
 
-public sealed record BenchReport(IReadOnlyList<BenchResult> Rows, IReadOnlyList<IgComparison> Comparisons);
+/// <param name="LoadBefore">1-minute load average when the run started; <paramref name="LoadAfter"/> when it ended.</param>
+public sealed record BenchReport(IReadOnlyList<BenchResult> Rows, IReadOnlyList<IgComparison> Comparisons, double? LoadBefore, double? LoadAfter, double WallSeconds);
 
 /// <summary>
 /// Runs a <see cref="BenchPlan"/>. By default every unit runs in a child process of its own
@@ -43,6 +44,8 @@ public static class BenchSuite
     {
         var rows = new List<BenchResult>();
         var comparisons = new List<IgComparison>();
+        var load = MachineInfo.LoadAverage();
+        var wall = Stopwatch.StartNew();
         foreach (var model in plan.Models)
         {
             var s = plan.SettingsFor(model);
@@ -67,7 +70,7 @@ public static class BenchSuite
             comparisons.Add(c);
             log.WriteLine($"ratio {c.Ratio:0.###} (max |Δ| {c.MaxAbsDifference:0.###e+0})");
         }
-        return new BenchReport(rows, comparisons);
+        return new BenchReport(rows, comparisons, load, MachineInfo.LoadAverage(), wall.Elapsed.TotalSeconds);
     }
 
     /// <summary>Runs one unit in this process and prints its JSON line (the child side of <see cref="Child{T}"/>).</summary>

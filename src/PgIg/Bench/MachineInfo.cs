@@ -21,6 +21,15 @@ public sealed record MachineInfo(string Cpu, int LogicalCores, long? MemoryBytes
         $"{Cpu}, {LogicalCores} logical cores, {(MemoryBytes is long m ? $"{m / (1024.0 * 1024 * 1024):0.0} GiB RAM" : "RAM unknown")}, " +
         $"{Os}, {Runtime}, TorchSharp {TorchSharp}, libtorch {LibTorch} (CPU), {TorchThreads} torch threads";
 
+    /// <summary>1-minute load average (Linux), to show how busy a shared machine was during a run.</summary>
+    public static double? LoadAverage()
+    {
+        const string path = "/proc/loadavg";
+        if (!File.Exists(path)) return null;
+        var first = File.ReadAllText(path).Split(' ')[0];
+        return double.TryParse(first, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) ? v : null;
+    }
+
     static string? CpuModel() => ProcField("/proc/cpuinfo", "model name");
 
     static long? MemTotal()

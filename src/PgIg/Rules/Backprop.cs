@@ -21,26 +21,43 @@ public sealed class Backprop
     public BackwardRule Rule { get; }
     public SeedMode Seed { get; }
     public OutputHead Head { get; }
+    /// <summary>Examples per chunk within the memory budget.</summary>
     public long ChunkSize { get; }
+    /// <summary>Examples per chunk on the CPU, where the budget is only an upper bound (see <see cref="CpuChunkBytes"/>).</summary>
+    public long CpuChunkSize { get; }
+
+    /// <summary>
+    /// Largest chunk (in traced bytes) worth running on the CPU: beyond it every layer output misses the
+    /// caches and comes as fresh zero pages. The Fashion CNN's IG ran 2× slower with 1 GiB chunks than with
+    /// 128–256 MiB ones (docs/BENCHMARKS.md).
+    /// </summary>
+    public const long CpuChunkBytes = 256L << 20;
     /// <summary>Number of forward+backward passes run so far (one per example), for benchmarks.</summary>
     public long Passes { get; private set; }
 
     public Backprop(SequentialNet net, BackwardRule rule, SeedMode seed, OutputHead head, long memoryBudgetBytes)
     {
         Net = net; Rule = rule; Seed = seed; Head = head;
-        ChunkSize = Math.Max(1, memoryBudgetBytes / Math.Max(1, net.TraceBytesPerExample()));
+        long perExample = Math.Max(1, net.TraceBytesPerExample());
+        ChunkSize = Math.Max(1, memoryBudgetBytes / perExample);
+        // nets whose single example exceeds that size (VGG16) keep the budget's chunks
+        CpuChunkSize = perExample >= CpuChunkBytes ? ChunkSize : Math.Min(ChunkSize, CpuChunkBytes / perExample);
     }
 
     /// <summary>Backward at every row of <paramref name="inputs"/> (N×C×H×W) for classes (N, int64).</summary>
     public Tensor InputGradients(Tensor inputs, Tensor classes)
     {
         long n = inputs.shape[0];
-        if (n <= ChunkSize) return Chunk(inputs, classes);
+        long chunk = inputs.device_type == DeviceType.CPU ? CpuChunkSize : ChunkSize;
+        if (n <= chunk) return Chunk(inputs, classes);
+        // equal-sized chunks: no needlessly small remainder (a lone example takes other conv kernels)
+        long count = (n + chunk - 1) / chunk;
         var parts = new List<Tensor>();
-        for (long s = 0; s < n; s += ChunkSize)
+        for (long i = 0, s = 0; i < count; i++)
         {
-            long e = Math.Min(n, s + ChunkSize);
+            long e = s + n / count + (i < n % count ? 1 : 0);
             parts.Add(Chunk(inputs[TensorIndex.Slice(s, e)], classes[TensorIndex.Slice(s, e)]));
+            s = e;
         }
         return torch.cat(parts, 0);
     }
