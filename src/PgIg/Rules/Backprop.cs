@@ -27,11 +27,11 @@ public sealed class Backprop
     public long CpuChunkSize { get; }
 
     /// <summary>
-    /// Largest chunk (in traced bytes) worth running on the CPU: beyond it every layer output misses the
-    /// caches and comes as fresh zero pages. The Fashion CNN's IG ran 2× slower with 1 GiB chunks than with
-    /// 128–256 MiB ones (docs/BENCHMARKS.md).
+    /// Largest chunk (in traced bytes) worth running on the CPU: larger chunks of a small net only add
+    /// cache misses (docs/BENCHMARKS.md). Nets whose single example is larger (VGG16) keep the budget's
+    /// chunks, which run faster the larger they are.
     /// </summary>
-    public const long CpuChunkBytes = 256L << 20;
+    public const long CpuChunkBytes = 64L << 20;
     /// <summary>Number of forward+backward passes run so far (one per example), for benchmarks.</summary>
     public long Passes { get; private set; }
 
@@ -40,7 +40,6 @@ public sealed class Backprop
         Net = net; Rule = rule; Seed = seed; Head = head;
         long perExample = Math.Max(1, net.TraceBytesPerExample());
         ChunkSize = Math.Max(1, memoryBudgetBytes / perExample);
-        // nets whose single example exceeds that size (VGG16) keep the budget's chunks
         CpuChunkSize = perExample >= CpuChunkBytes ? ChunkSize : Math.Min(ChunkSize, CpuChunkBytes / perExample);
     }
 
@@ -72,33 +71,41 @@ public sealed class Backprop
         int wi = Net.WeightedLayers.Count - 1;
         for (int i = layers.Count - 1; i >= 0; i--)
         {
+            Tensor next;
             switch (layers[i])
             {
                 case LinearLayer:
-                    g = g.matmul(Rule.Kernel(wi--));
+                    next = g.matmul(Rule.Kernel(wi--));
                     break;
                 case Conv2dLayer c:
-                    g = F.conv_transpose2d(g, Rule.Kernel(wi--), padding: new[] { c.Padding, c.Padding });
+                    next = F.conv_transpose2d(g, Rule.Kernel(wi--), padding: new[] { c.Padding, c.Padding });
                     break;
                 case ReluLayer:
-                    g = Rule.ThroughRelu(g, (Tensor)trace.Saved[i]!);
+                    var mask = (Tensor)trace.Saved[i]!;
+                    next = Rule.ThroughRelu(g, mask);
+                    mask.Dispose();
                     break;
                 case MaxPool2dLayer:
                     // route each gradient to its window's argmax (flat index within the H×W plane); windows
                     // do not overlap, so indices are unique and a plain scatter is exact
                     var sw = (PoolSwitches)trace.Saved[i]!;
                     var s = sw.InputShape;
-                    g = torch.zeros(s[0], s[1], s[2] * s[3], dtype: g.dtype)
+                    next = torch.zeros(s[0], s[1], s[2] * s[3], dtype: g.dtype)
                         .scatter_(2, sw.Indices.flatten(2), g.flatten(2)).reshape(s);
+                    sw.Indices.Dispose();
                     break;
                 case FlattenLayer:
-                    g = g.reshape((long[])trace.Saved[i]!);
+                    next = g.reshape((long[])trace.Saved[i]!);
                     break;
                 case IdentityLayer:
+                    next = g;
                     break;
                 default:
                     throw new NotSupportedException(layers[i].Kind);
             }
+            // free each gradient and switch once used, as the forward does with activations
+            if (!ReferenceEquals(next, g)) g.Dispose();
+            g = next;
         }
         Passes += x.shape[0];
         return g.MoveToOuterDisposeScope();
