@@ -5,5 +5,5 @@ namespace PgIg.Cli;
 /// <summary>Commands beyond the pipeline stages (bench, export), registered here to keep PgIgCli small.</summary>
 public static class ExtraCommands
 {
-    public static IEnumerable<Command> Create(CommonOptions common) => [ExportCommand.Create(common)];
+    public static IEnumerable<Command> Create(CommonOptions common) => [ExportCommand.Create(common), BenchCommand.Create()];
 }

@@ -21,26 +21,42 @@ public sealed class Backprop
     public BackwardRule Rule { get; }
     public SeedMode Seed { get; }
     public OutputHead Head { get; }
+    /// <summary>Examples per chunk within the memory budget.</summary>
     public long ChunkSize { get; }
+    /// <summary>Examples per chunk on the CPU, where the budget is only an upper bound (see <see cref="CpuChunkBytes"/>).</summary>
+    public long CpuChunkSize { get; }
+
+    /// <summary>
+    /// Largest chunk (in traced bytes) worth running on the CPU: larger chunks of a small net only add
+    /// cache misses (docs/BENCHMARKS.md). Nets whose single example is larger (VGG16) keep the budget's
+    /// chunks, which run faster the larger they are.
+    /// </summary>
+    public const long CpuChunkBytes = 64L << 20;
     /// <summary>Number of forward+backward passes run so far (one per example), for benchmarks.</summary>
     public long Passes { get; private set; }
 
     public Backprop(SequentialNet net, BackwardRule rule, SeedMode seed, OutputHead head, long memoryBudgetBytes)
     {
         Net = net; Rule = rule; Seed = seed; Head = head;
-        ChunkSize = Math.Max(1, memoryBudgetBytes / Math.Max(1, net.TraceBytesPerExample()));
+        long perExample = Math.Max(1, net.TraceBytesPerExample());
+        ChunkSize = Math.Max(1, memoryBudgetBytes / perExample);
+        CpuChunkSize = perExample >= CpuChunkBytes ? ChunkSize : Math.Min(ChunkSize, CpuChunkBytes / perExample);
     }
 
     /// <summary>Backward at every row of <paramref name="inputs"/> (N×C×H×W) for classes (N, int64).</summary>
     public Tensor InputGradients(Tensor inputs, Tensor classes)
     {
         long n = inputs.shape[0];
-        if (n <= ChunkSize) return Chunk(inputs, classes);
+        long chunk = inputs.device_type == DeviceType.CPU ? CpuChunkSize : ChunkSize;
+        if (n <= chunk) return Chunk(inputs, classes);
+        // equal-sized chunks: no needlessly small remainder (a lone example takes other conv kernels)
+        long count = (n + chunk - 1) / chunk;
         var parts = new List<Tensor>();
-        for (long s = 0; s < n; s += ChunkSize)
+        for (long i = 0, s = 0; i < count; i++)
         {
-            long e = Math.Min(n, s + ChunkSize);
+            long e = s + n / count + (i < n % count ? 1 : 0);
             parts.Add(Chunk(inputs[TensorIndex.Slice(s, e)], classes[TensorIndex.Slice(s, e)]));
+            s = e;
         }
         return torch.cat(parts, 0);
     }
@@ -55,33 +71,41 @@ public sealed class Backprop
         int wi = Net.WeightedLayers.Count - 1;
         for (int i = layers.Count - 1; i >= 0; i--)
         {
+            Tensor next;
             switch (layers[i])
             {
                 case LinearLayer:
-                    g = g.matmul(Rule.Kernel(wi--));
+                    next = g.matmul(Rule.Kernel(wi--));
                     break;
                 case Conv2dLayer c:
-                    g = F.conv_transpose2d(g, Rule.Kernel(wi--), padding: new[] { c.Padding, c.Padding });
+                    next = F.conv_transpose2d(g, Rule.Kernel(wi--), padding: new[] { c.Padding, c.Padding });
                     break;
                 case ReluLayer:
-                    g = Rule.ThroughRelu(g, (Tensor)trace.Saved[i]!);
+                    var mask = (Tensor)trace.Saved[i]!;
+                    next = Rule.ThroughRelu(g, mask);
+                    mask.Dispose();
                     break;
                 case MaxPool2dLayer:
                     // route each gradient to its window's argmax (flat index within the H×W plane); windows
                     // do not overlap, so indices are unique and a plain scatter is exact
                     var sw = (PoolSwitches)trace.Saved[i]!;
                     var s = sw.InputShape;
-                    g = torch.zeros(s[0], s[1], s[2] * s[3], dtype: g.dtype, device: g.device)
+                    next = torch.zeros(s[0], s[1], s[2] * s[3], dtype: g.dtype, device: g.device)
                         .scatter_(2, sw.Indices.flatten(2), g.flatten(2)).reshape(s);
+                    sw.Indices.Dispose();
                     break;
                 case FlattenLayer:
-                    g = g.reshape((long[])trace.Saved[i]!);
+                    next = g.reshape((long[])trace.Saved[i]!);
                     break;
                 case IdentityLayer:
+                    next = g;
                     break;
                 default:
                     throw new NotSupportedException(layers[i].Kind);
             }
+            // free each gradient and switch once used, as the forward does with activations
+            if (!ReferenceEquals(next, g)) g.Dispose();
+            g = next;
         }
         Passes += x.shape[0];
         return g.MoveToOuterDisposeScope();

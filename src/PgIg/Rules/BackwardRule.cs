@@ -20,8 +20,11 @@ public abstract class BackwardRule : IDisposable
     /// <summary>Backward kernel of the i-th weighted layer. Computed once per rule instance.</summary>
     public abstract Tensor Kernel(int weightedIndex);
 
-    /// <summary>g ⊙ [forward output &gt; 0]; guided variants also drop negative gradients.</summary>
-    public virtual Tensor ThroughRelu(Tensor g, Tensor mask) => g * mask;
+    /// <summary>
+    /// g ⊙ [forward output &gt; 0]; guided variants also drop negative gradients. Works in place on g,
+    /// which is the backward pass's own buffer.
+    /// </summary>
+    public virtual Tensor ThroughRelu(Tensor g, Tensor mask) => g.mul_(mask);
 
     public virtual void Dispose() { }
 }
@@ -40,6 +43,6 @@ public sealed class GuidedRule(BackwardRule inner) : BackwardRule
     public override bool UsesPatterns => inner.UsesPatterns;
     public override bool OriginalSeedsWithProbability => true;
     public override Tensor Kernel(int i) => inner.Kernel(i);
-    public override Tensor ThroughRelu(Tensor g, Tensor mask) => g.clamp_min(0) * mask;
+    public override Tensor ThroughRelu(Tensor g, Tensor mask) => g.clamp_min_(0).mul_(mask);
     public override void Dispose() => inner.Dispose();
 }

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+
+namespace PgIg.Bench;
+
+/// <summary>What <c>pgig bench</c> runs. Null sizes take the per-model defaults of <see cref="SettingsFor"/>.</summary>
+public sealed record BenchPlan(
+    IReadOnlyList<string> Models, IReadOnlyList<string> Methods, int? Images, int? Batch, long MemoryBudgetBytes, int Threads,
+    int? MaxTrials, double? TimeBudgetSeconds, bool Quick, long Seed, bool CompareOriginal, bool InProcess)
+{
+    public static readonly IReadOnlyList<string> AllModels = ["fashion-cnn", "vgg16"];
+
+    /// <summary>
+    /// Defaults: the Fashion-MNIST config's batch of 50; VGG16 2 images in one batch (one IG image is 24
+    /// VGG16 passes, about 10–40 s on a 2-core CPU). --quick: 8 and 1.
+    /// </summary>
+    public BenchSettings SettingsFor(string model)
+    {
+        int defaultImages = (model, Quick) switch
+        {
+            ("vgg16", false) => 2, ("vgg16", true) => 1, (_, false) => 50, (_, true) => 8,
+        };
+        int images = Images ?? Batch ?? defaultImages;
+        int batch = Math.Min(images, Batch ?? images);
+        return new BenchSettings(images, batch, MemoryBudgetBytes, MaxTrials ?? (Quick ? 2 : 3), TimeBudgetSeconds ?? (Quick ? 5 : 60), Quick, Seed);
+    }
+}
+
+/// <param name="LoadBefore">1-minute load average when the run started; <paramref name="LoadAfter"/> when it ended.</param>
+public sealed record BenchReport(IReadOnlyList<BenchResult> Rows, IReadOnlyList<IgComparison> Comparisons, double? LoadBefore, double? LoadAfter, double WallSeconds);
+
+/// <summary>
+/// Runs a <see cref="BenchPlan"/>. By default every unit runs in a child process of its own
+/// (<c>pgig bench --child ...</c>), so that its VmHWM is that unit's peak and not an earlier unit's
+/// (allocators keep freed memory); --in-process runs all units here, resetting VmHWM before each.
+/// </summary>
+public static class BenchSuite
+{
+    public const string ResultPrefix = "PGIG-BENCH-JSON ";
+
+    public static BenchReport Run(BenchPlan plan, TextWriter log)
+    {
+        var rows = new List<BenchResult>();
+        var comparisons = new List<IgComparison>();
+        var load = MachineInfo.LoadAverage();
+        var wall = Stopwatch.StartNew();
+        foreach (var model in plan.Models)
+        {
+            var s = plan.SettingsFor(model);
+            foreach (var method in plan.Methods)
+            {
+                log.Write($"{model} {method} ({s.Images} images, batch {s.Batch}) ... ");
+                var r = plan.InProcess
+                    ? BenchRunner.MeasureMethod(model, method, s, isolated: false)
+                    : Child<BenchResult>(plan, model, "method", method);
+                rows.Add(r);
+                log.WriteLine($"{r.SecondsPerImage:0.####} s/image, {r.PassesPerSecond:0.#} passes/s");
+            }
+            if (!plan.CompareOriginal) continue;
+
+            log.Write($"{model} integrate_grad, original-style autograd ... ");
+            var o = plan.InProcess ? BenchRunner.MeasureOriginalIg(model, s, isolated: false) : Child<BenchResult>(plan, model, "autograd", "integrate_grad");
+            rows.Add(o);
+            log.WriteLine($"{o.SecondsPerImage:0.####} s/image");
+
+            log.Write($"{model} integrate_grad, PgIg vs original-style in alternation ... ");
+            var c = plan.InProcess ? BenchRunner.CompareIntegratedGradients(model, s) : Child<IgComparison>(plan, model, "compare", "integrate_grad");
+            comparisons.Add(c);
+            log.WriteLine($"ratio {c.Ratio:0.###} (max |Δ| {c.MaxAbsDifference:0.###e+0})");
+        }
+        return new BenchReport(rows, comparisons, load, MachineInfo.LoadAverage(), wall.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Runs one unit in this process and prints its JSON line (the child side of <see cref="Child{T}"/>).</summary>
+    public static void RunChild(string kind, BenchPlan plan, TextWriter stdout)
+    {
+        string model = plan.Models.Single();
+        var s = plan.SettingsFor(model);
+        object result = kind switch
+        {
+            "method" => BenchRunner.MeasureMethod(model, plan.Methods.Single(), s, isolated: true),
+            "autograd" => BenchRunner.MeasureOriginalIg(model, s, isolated: true),
+            "compare" => BenchRunner.CompareIntegratedGradients(model, s),
+            _ => throw new ArgumentException($"unknown bench child kind '{kind}'"),
+        };
+        stdout.WriteLine(ResultPrefix + JsonSerializer.Serialize(result, result.GetType()));
+    }
+
+    static T Child<T>(BenchPlan plan, string model, string kind, string method)
+    {
+        var s = plan.SettingsFor(model);
+        var (exe, prefix) = SelfCommand();
+        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in prefix) psi.ArgumentList.Add(a);
+        string I(double v) => v.ToString(CultureInfo.InvariantCulture);
+        foreach (var a in new[]
+        {
+            "bench", "--child", kind, "--model", model, "--methods", method, "--images", I(s.Images), "--batch", I(s.Batch),
+            "--memory-budget-mb", I(s.MemoryBudgetBytes / (1024 * 1024)), "--threads", I(plan.Threads), "--trials", I(s.MaxTrials),
+            "--time-budget", I(s.TimeBudgetSeconds), "--seed", I(plan.Seed),
+        }) psi.ArgumentList.Add(a);
+        if (plan.Quick) psi.ArgumentList.Add("--quick");
+
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {exe}");
+        string? json = null;
+        while (p.StandardOutput.ReadLine() is { } line)
+        {
+            if (line.StartsWith(ResultPrefix, StringComparison.Ordinal)) json = line[ResultPrefix.Length..];
+            else Console.Error.WriteLine(line);
+        }
+        p.WaitForExit();
+        if (p.ExitCode != 0 || json is null)
+            throw new InvalidOperationException($"bench child for {model} {method} ({kind}) failed with exit code {p.ExitCode}");
+        return JsonSerializer.Deserialize<T>(json) ?? throw new InvalidDataException("bench child wrote an empty result");
+    }
+
+    /// <summary>How to start this program again: the apphost itself, or `dotnet pgig.dll`.</summary>
+    static (string Exe, string[] Prefix) SelfCommand()
+    {
+        var exe = Environment.ProcessPath ?? throw new InvalidOperationException("cannot locate the running executable for child processes; use --in-process");
+        if (Path.GetFileNameWithoutExtension(exe) != "dotnet") return (exe, []);
+        var entry = Assembly.GetEntryAssembly()?.Location;
+        if (string.IsNullOrEmpty(entry) || Path.GetFileNameWithoutExtension(entry) != "pgig")
+            throw new InvalidOperationException("child processes need the pgig program as entry point; use --in-process");
+        return (exe, [entry]);
+    }
+}
