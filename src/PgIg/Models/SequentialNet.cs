@@ -119,7 +119,7 @@ public sealed class SequentialNet : IDisposable
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
         var shape = new long[] { 1 }.Concat(InputShape).ToArray();
-        Tensor h = torch.zeros(shape, dtype: WeightedLayers[0].Weight.dtype);
+        Tensor h = torch.zeros(shape, dtype: WeightedLayers[0].Weight.dtype, device: WeightedLayers[0].Weight.device);
         long saved = 0, largest = h.numel();
         foreach (var layer in Layers)
         {

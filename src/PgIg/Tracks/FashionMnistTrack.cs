@@ -33,7 +33,7 @@ public sealed class FashionMnistTrack : ITrack
             files = FashionMnistSource.Files.ToDictionary(f => f.Name, f => f.ContentSha256),
         });
         var t = _c.Model.Train;
-        TrainKey = new StageKey("train", "train", "train-v1", new
+        TrainKey = new StageKey("train", "train", "train-v2", new
         {
             architecture = _c.Model.Architecture, epochs = t.Epochs, batch_size = t.BatchSize, learning_rate = t.LearningRate,
             train_size = t.TrainSize, seed = t.Seed, normalise = new[] { Mean, Std },
