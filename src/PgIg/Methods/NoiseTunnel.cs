@@ -27,9 +27,14 @@ public sealed class NoiseTunnel(IGradientSource inner, NoiseReduction reduction,
 
     public Tensor Compute(Tensor xs, Tensor classes, long[] groupIds, BatchInfo batch)
     {
-        var outputs = new List<Tensor>();
-        for (int g = 0; g < xs.shape[0]; g++) outputs.Add(ComputeGroup(xs[g], classes, groupIds[g], batch));
-        return torch.stack(outputs, 0);
+        var result = torch.empty_like(xs);
+        for (int g = 0; g < xs.shape[0]; g++)
+        {
+            // one scope per group: the noise and noisy copies of a group are freed before the next one
+            using var scope = torch.NewDisposeScope();
+            result[g].copy_(ComputeGroup(xs[g], classes, groupIds[g], batch));
+        }
+        return result;
     }
 
     Tensor ComputeGroup(Tensor x, Tensor classes, long groupId, BatchInfo batch)
