@@ -28,7 +28,7 @@ public sealed class FileLock : IDisposable
             }
             catch (IOException e)
             {
-                throw new IOException($"{path}: another pgig process holds this lock (waited {timeout.TotalSeconds:0}s). If none is running, delete the file.", e);
+                throw new IOException($"{path}: another pgig process still holds this lock after {timeout.TotalSeconds:0}s; wait for it to finish or stop it (a dead process releases the lock by itself).", e);
             }
         }
     }

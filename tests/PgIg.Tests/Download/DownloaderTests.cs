@@ -78,7 +78,7 @@ public sealed class DownloaderTests : IDisposable
 
         DownloadResult r = await _downloader.DownloadAsync(Source(_server.Url("/w.npz")), Dest, null, CancellationToken.None);
 
-        Assert.Equal(_sha256, Downloader.Sha256OfFile(Dest));
+        Assert.Equal(_sha256, PgIg.Pipeline.Hashing.Sha256OfFile(Dest));
         Assert.Equal(_content.Length, r.BytesTransferred);
         IReadOnlyList<LocalHttpServer.RecordedRequest> requests = _server.RequestsTo("/w.npz");
         Assert.Equal(2, requests.Count);
@@ -263,7 +263,7 @@ public sealed class DownloaderTests : IDisposable
     {
         string path = Path.Combine(_dir, "abc.txt");
         File.WriteAllText(path, "abc");
-        Assert.Equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", Downloader.Sha256OfFile(path));
+        Assert.Equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", PgIg.Pipeline.Hashing.Sha256OfFile(path));
         Assert.Equal("900150983cd24fb0d6963f7d28e17f72", Downloader.Md5OfFile(path));
     }
 

@@ -231,7 +231,7 @@ public class ImageNetDownloadTests
         using var t = new DataTree();
         t.Text("hello.txt", "hello");
         string path = Path.Combine(t.Root, "hello.txt");
-        Assert.Equal("5d41402abc4b2a76b9719d911017c592", ImageNetDownload.Md5Hex(path));
+        Assert.Equal("5d41402abc4b2a76b9719d911017c592", PgIg.Data.Download.Downloader.Md5OfFile(path));
         Assert.True(ImageNetDownload.HasMd5(path, "5D41402ABC4B2A76B9719D911017C592"));
         Assert.False(ImageNetDownload.HasMd5(path, "fa75699e90414af021442c21a62c3abf"));
         Assert.False(ImageNetDownload.HasMd5(Path.Combine(t.Root, "missing"), "5d41402abc4b2a76b9719d911017c592"));

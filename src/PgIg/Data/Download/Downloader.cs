@@ -44,12 +44,6 @@ public sealed class Downloader(HttpClient http)
         throw new DownloadException(src.Name, failures);
     }
 
-    public static string Sha256OfFile(string path)
-    {
-        using FileStream fs = OpenForHashing(path);
-        return Convert.ToHexStringLower(SHA256.HashData(fs));
-    }
-
     public static string Md5OfFile(string path)
     {
         using FileStream fs = OpenForHashing(path);

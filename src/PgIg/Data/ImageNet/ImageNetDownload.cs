@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using PgIg.Data.Download;
 
 namespace PgIg.Data.ImageNet;
 
@@ -48,14 +48,8 @@ public static class ImageNetDownload
         return [.. new[] { DevkitArchive, ValArchive }.Select(a => new DownloadFile(baseUrl + a.FileName, a.FileName, a.Md5))];
     }
 
-    public static string Md5Hex(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(MD5.HashData(stream));
-    }
-
     public static bool HasMd5(string path, string md5) =>
-        File.Exists(path) && string.Equals(Md5Hex(path), md5, StringComparison.OrdinalIgnoreCase);
+        File.Exists(path) && string.Equals(Downloader.Md5OfFile(path), md5, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// The steps after both archives are in <paramref name="root"/>: extract the devkit to
