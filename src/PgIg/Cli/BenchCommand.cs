@@ -26,11 +26,12 @@ public static class BenchCommand
         var quick = new Option<bool>("--quick") { Description = "tiny sizes (IG steps=4, n_samples=2, few images) for CI and tests" };
         var noOriginal = new Option<bool>("--no-original") { Description = "skip the original-style autograd IG reference and the ratio" };
         var inProcess = new Option<bool>("--in-process") { Description = "run every unit in this process (peak RSS then includes what earlier units left allocated)" };
+        var profile = new Option<bool>("--profile") { Description = "instead of timing methods: per-layer forward and backward time of PgIg's gradient pass (chunks as the memory budget gives for --batch images × 24 IG steps)" };
         var child = new Option<string?>("--child") { Description = "internal: run one unit (method, autograd or compare) and print its JSON", Hidden = true };
 
         var cmd = new Command("bench", "time every method on random-weight Fashion CNN and VGG16 models (images/s, passes/s, GFLOP/s, peak RSS)")
         {
-            model, methods, images, batch, budget, threads, trials, timeBudget, seed, outFile, quick, noOriginal, inProcess, child,
+            model, methods, images, batch, budget, threads, trials, timeBudget, seed, outFile, quick, noOriginal, inProcess, profile, child,
         };
         cmd.SetAction((r, ct) => PgIgCli.Guard(() =>
         {
@@ -51,6 +52,14 @@ public static class BenchCommand
             if (r.GetValue(child) is { } kind)
             {
                 BenchSuite.RunChild(kind, plan, Console.Out);
+                return Task.FromResult(0);
+            }
+
+            if (r.GetValue(profile))
+            {
+                var profileMarkdown = LayerProfile.Run(plan, "pgig " + string.Join(" ", r.Tokens.Select(tok => tok.Value)));
+                Console.WriteLine(profileMarkdown);
+                if (r.GetValue(outFile) is { } profilePath) File.AppendAllText(profilePath, Environment.NewLine + profileMarkdown);
                 return Task.FromResult(0);
             }
 
