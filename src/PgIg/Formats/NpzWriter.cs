@@ -31,12 +31,17 @@ public sealed class NpzWriter : IDisposable
     /// <summary>Finishes the central directory; the archive is unreadable until this runs.</summary>
     public void Dispose() => _zip.Dispose();
 
+    static readonly DateTimeOffset ZipEpoch = new(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     void AddMember(string key, Action<Stream> write)
     {
         if (string.IsNullOrEmpty(key) || key.Contains('/') || key.Contains('\\'))
             throw new ArgumentException($"invalid npz key '{key}'", nameof(key));
         if (!_keys.Add(key)) throw new ArgumentException($"duplicate npz key '{key}'", nameof(key));
         ZipArchiveEntry entry = _zip.CreateEntry(key + ".npy", CompressionLevel.NoCompression);
+        // a fixed member time (the zip epoch) instead of "now": the same arrays give the same file bytes,
+        // so artifact hashes in manifests only change when the content does
+        entry.LastWriteTime = ZipEpoch;
         using Stream stream = entry.Open();
         write(stream);
     }

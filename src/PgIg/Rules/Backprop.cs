@@ -61,11 +61,14 @@ public sealed class Backprop
         return torch.cat(parts, 0);
     }
 
+    /// <summary>Per-layer timing hook for profiles; null in normal runs.</summary>
+    public ILayerTimer? Timer { get; set; }
+
     Tensor Chunk(Tensor x, Tensor classes)
     {
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
-        var trace = Net.Trace(x);
+        var trace = Net.Trace(x, Timer);
         var g = OutputSeed(trace.Logits, classes, Seed, Head);
         var layers = Net.Layers;
         int wi = Net.WeightedLayers.Count - 1;
@@ -80,6 +83,9 @@ public sealed class Backprop
                 case Conv2dLayer c:
                     next = F.conv_transpose2d(g, Rule.Kernel(wi--), padding: new[] { c.Padding, c.Padding });
                     break;
+                case ReluLayer when trace.Saved[i] is PooledRelu:
+                    next = g; // gated at the pool's resolution, see MaxPool2dLayer below
+                    break;
                 case ReluLayer:
                     var mask = (Tensor)trace.Saved[i]!;
                     next = Rule.ThroughRelu(g, mask);
@@ -89,6 +95,13 @@ public sealed class Backprop
                     // route each gradient to its window's argmax (flat index within the H×W plane); windows
                     // do not overlap, so indices are unique and a plain scatter is exact
                     var sw = (PoolSwitches)trace.Saved[i]!;
+                    if (sw.ReluMask is { } pooledMask)
+                    {
+                        // the ReLU before this pool, applied to the pooled gradient: the gradient of a window
+                        // lands only on its switch, whose ReLU output is the pooled value
+                        g = Rule.ThroughRelu(g, pooledMask);
+                        pooledMask.Dispose();
+                    }
                     var s = sw.InputShape;
                     next = torch.zeros(s[0], s[1], s[2] * s[3], dtype: g.dtype, device: g.device)
                         .scatter_(2, sw.Indices.flatten(2), g.flatten(2)).reshape(s);
@@ -106,6 +119,7 @@ public sealed class Backprop
             // free each gradient and switch once used, as the forward does with activations
             if (!ReferenceEquals(next, g)) g.Dispose();
             g = next;
+            Timer?.Backward(i);
         }
         Passes += x.shape[0];
         return g.MoveToOuterDisposeScope();
