@@ -127,10 +127,11 @@ public sealed class SequentialNet : IDisposable
 
     /// <summary>
     /// Bytes one example keeps alive in a traced forward + backward (for chunking): its ReLU masks (1 byte
-    /// per element, at the pooled size for a ReLU before a pool) and max-pool switches (8), plus four float32 buffers of the largest layer output (a
-    /// layer's input and output in the forward; gradient in, gradient out and the unpooling buffer in the
-    /// backward), all with 50% slack for the allocator. VGG16 at 225²: about 120 MB, 1.3× the peak RSS
-    /// growth per example measured with `pgig bench`.
+    /// per element, at the pooled size for a ReLU before a pool) and max-pool switches (8), plus four
+    /// float32 buffers of the largest layer output (a layer's input and output in the forward; gradient in,
+    /// gradient out and the unpooling buffer in the backward), all with 50% slack for the allocator.
+    /// VGG16 at 225²: about 110 MB (117 MB before ReLUs moved behind pools, then 1.3× the peak RSS growth
+    /// per example measured with `pgig bench`).
     /// </summary>
     public long TraceBytesPerExample()
     {
