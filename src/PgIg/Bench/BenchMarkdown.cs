@@ -15,7 +15,7 @@ public static class BenchMarkdown
         var inv = CultureInfo.InvariantCulture;
         sb.AppendLine(inv, $"### pgig bench, {when.ToUniversalTime():yyyy-MM-dd HH:mm} UTC");
         sb.AppendLine();
-        sb.AppendLine(inv, $"Machine: {machine.Describe()}");
+        sb.AppendLine(inv, $"Machine: {machine.Describe()}; units ran on {report.Device}");
         sb.AppendLine();
         sb.AppendLine(inv, $"Command: `{command}` ({report.WallSeconds:0} s wall; 1-minute load average {Load(report.LoadBefore)} at the start, {Load(report.LoadAfter)} at the end)");
         sb.AppendLine();

@@ -7,7 +7,8 @@ namespace PgIg.Bench;
 /// <param name="MaxTrials">Timed trials at most; the best and the median are reported.</param>
 /// <param name="TimeBudgetSeconds">No further trial starts once timed trials have taken this long (at least one always runs).</param>
 /// <param name="Quick">Tiny method parameters (see <see cref="BenchMethods"/>).</param>
-public sealed record BenchSettings(int Images, int Batch, long MemoryBudgetBytes, int MaxTrials, double TimeBudgetSeconds, bool Quick, long Seed);
+/// <param name="Device">auto, cpu or cuda (<see cref="Util.Devices"/>).</param>
+public sealed record BenchSettings(int Images, int Batch, long MemoryBudgetBytes, int MaxTrials, double TimeBudgetSeconds, bool Quick, long Seed, string Device = "cpu");
 
 /// <summary>One timed (model, method, engine) row.</summary>
 /// <param name="Engine">"pgig" or "autograd" (the original-style reference).</param>

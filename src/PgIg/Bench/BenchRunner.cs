@@ -52,6 +52,7 @@ public static class BenchRunner
                 using var bs = torch.NewDisposeScope();
                 method.Attribute(work.BatchImages(b), work.BatchClasses(b), work.Info(b, m.Seed));
             }
+            work.Synchronize();
         });
         var (peak, start) = memory.Stop(isolated);
         return new BenchResult(model, methodText, "pgig", BenchMethods.Describe(m), s.Images, s.Batch, method.PassesPerImage,
@@ -76,6 +77,7 @@ public static class BenchRunner
                 using var bs = torch.NewDisposeScope();
                 original.Attribute(work.BatchImages(b), work.BatchClasses(b), steps);
             }
+            work.Synchronize();
         });
         var (peak, start) = memory.Stop(isolated);
         return new BenchResult(model, "integrate_grad", "autograd", BenchMethods.Describe(m), s.Images, s.Batch,
@@ -113,6 +115,7 @@ public static class BenchRunner
                 var map = run(work.BatchImages(b), work.BatchClasses(b), work.Info(b, m.Seed));
                 if (b == 0) { get()?.Dispose(); set(map.DetachFromDisposeScope()); }
             }
+            work.Synchronize();
         };
         var oursTrial = Trial((x, c, info) => ours.Attribute(x, c, info), () => oursFirst, t => oursFirst = t);
         var originalTrial = Trial((x, c, _) => original.Attribute(x, c, steps), () => originalFirst, t => originalFirst = t);
@@ -164,7 +167,9 @@ public static class BenchRunner
     static Tensor ReferenceSet(SequentialNet net, BenchSettings s, string model)
     {
         using var gen = Seeds.Generator(s.Seed, "bench-reference", model);
-        return torch.randn(new long[] { Math.Max(2, s.Batch) }.Concat(net.InputShape).ToArray(), generator: gen);
+        using var scope = torch.NewDisposeScope();
+        return torch.randn(new long[] { Math.Max(2, s.Batch) }.Concat(net.InputShape).ToArray(), generator: gen)
+            .to(Devices.Resolve(s.Device, "--device")).MoveToOuterDisposeScope();
     }
 
     /// <summary>The network, seeded random inputs and their predicted classes (argmax on the clean input, spec §4.1).</summary>
@@ -174,15 +179,26 @@ public static class BenchRunner
         public required Tensor Images { get; init; }
         public required Tensor Classes { get; init; }
         public required int Batch { get; init; }
+        public required Device Device { get; init; }
         public long ForwardMacs => FlopCounter.ForwardMacs(Net);
         public int BatchCount => (int)((Images.shape[0] + Batch - 1) / Batch);
 
         public static Workload Create(string model, BenchSettings s)
         {
             if (s.Images < 1 || s.Batch < 1) throw new ArgumentException("images and batch must be at least 1");
+            var device = Devices.Resolve(s.Device, "--device");
             var net = BuildModel(model, s.Seed);
+            if (device.type != DeviceType.CPU)
+            {
+                var moved = net.To(device);
+                net.Dispose();
+                net = moved;
+            }
+            // drawn on the CPU generator, so every device times the same images
             using var gen = Seeds.Generator(s.Seed, "bench-images", model);
-            var images = torch.randn(new long[] { s.Images }.Concat(net.InputShape).ToArray(), generator: gen).DetachFromDisposeScope();
+            Tensor images;
+            using (torch.NewDisposeScope())
+                images = torch.randn(new long[] { s.Images }.Concat(net.InputShape).ToArray(), generator: gen).to(device).DetachFromDisposeScope();
             var classes = new List<Tensor>();
             for (long i = 0; i < s.Images; i += s.Batch)
             {
@@ -191,8 +207,11 @@ public static class BenchRunner
             }
             var all = torch.cat(classes, 0).DetachFromDisposeScope();
             foreach (var c in classes) c.Dispose();
-            return new Workload { Net = net, Images = images, Classes = all, Batch = Math.Min(s.Batch, s.Images) };
+            return new Workload { Net = net, Images = images, Classes = all, Batch = Math.Min(s.Batch, s.Images), Device = device };
         }
+
+        /// <summary>Trials end when the device's queued work is done.</summary>
+        public void Synchronize() => Devices.Synchronize(Device);
 
         TensorIndex Slice(int b) => TensorIndex.Slice((long)b * Batch, Math.Min(Images.shape[0], (long)(b + 1) * Batch));
         public Tensor BatchImages(int b) => Images[Slice(b)];

@@ -8,7 +8,7 @@ namespace PgIg.Bench;
 /// <summary>What <c>pgig bench</c> runs. Null sizes take the per-model defaults of <see cref="SettingsFor"/>.</summary>
 public sealed record BenchPlan(
     IReadOnlyList<string> Models, IReadOnlyList<string> Methods, int? Images, int? Batch, long MemoryBudgetBytes, int Threads,
-    int? MaxTrials, double? TimeBudgetSeconds, bool Quick, long Seed, bool CompareOriginal, bool InProcess)
+    int? MaxTrials, double? TimeBudgetSeconds, bool Quick, long Seed, bool CompareOriginal, bool InProcess, string Device = "cpu")
 {
     public static readonly IReadOnlyList<string> AllModels = ["fashion-cnn", "vgg16"];
 
@@ -24,12 +24,13 @@ public sealed record BenchPlan(
         };
         int images = Images ?? Batch ?? defaultImages;
         int batch = Math.Min(images, Batch ?? images);
-        return new BenchSettings(images, batch, MemoryBudgetBytes, MaxTrials ?? (Quick ? 2 : 3), TimeBudgetSeconds ?? (Quick ? 5 : 60), Quick, Seed);
+        return new BenchSettings(images, batch, MemoryBudgetBytes, MaxTrials ?? (Quick ? 2 : 3), TimeBudgetSeconds ?? (Quick ? 5 : 60), Quick, Seed, Device);
     }
 }
 
 /// <param name="LoadBefore">1-minute load average when the run started; <paramref name="LoadAfter"/> when it ended.</param>
-public sealed record BenchReport(IReadOnlyList<BenchResult> Rows, IReadOnlyList<IgComparison> Comparisons, double? LoadBefore, double? LoadAfter, double WallSeconds);
+/// <param name="Device">Where the units ran, e.g. cpu or cuda:0.</param>
+public sealed record BenchReport(IReadOnlyList<BenchResult> Rows, IReadOnlyList<IgComparison> Comparisons, double? LoadBefore, double? LoadAfter, double WallSeconds, string Device = "cpu");
 
 /// <summary>
 /// Runs a <see cref="BenchPlan"/>. By default every unit runs in a child process of its own
@@ -70,7 +71,7 @@ public static class BenchSuite
             comparisons.Add(c);
             log.WriteLine($"ratio {c.Ratio:0.###} (max |Δ| {c.MaxAbsDifference:0.###e+0})");
         }
-        return new BenchReport(rows, comparisons, load, MachineInfo.LoadAverage(), wall.Elapsed.TotalSeconds);
+        return new BenchReport(rows, comparisons, load, MachineInfo.LoadAverage(), wall.Elapsed.TotalSeconds, Util.Devices.Resolve(plan.Device, "--device").ToString());
     }
 
     /// <summary>Runs one unit in this process and prints its JSON line (the child side of <see cref="Child{T}"/>).</summary>
@@ -99,7 +100,7 @@ public static class BenchSuite
         {
             "bench", "--child", kind, "--model", model, "--methods", method, "--images", I(s.Images), "--batch", I(s.Batch),
             "--memory-budget-mb", I(s.MemoryBudgetBytes / (1024 * 1024)), "--threads", I(plan.Threads), "--trials", I(s.MaxTrials),
-            "--time-budget", I(s.TimeBudgetSeconds), "--seed", I(plan.Seed),
+            "--time-budget", I(s.TimeBudgetSeconds), "--seed", I(plan.Seed), "--device", plan.Device,
         }) psi.ArgumentList.Add(a);
         if (plan.Quick) psi.ArgumentList.Add("--quick");
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using PgIg.Models;
 using PgIg.Rules;
+using PgIg.Util;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -26,24 +27,26 @@ public static class LayerProfile
     public static IReadOnlyList<Row> Measure(SequentialNet net, long examples, long memoryBudgetBytes, int repeats, long seed,
         out float[] inputs, out float[] gradient)
     {
+        var device = net.WeightedLayers[0].Weight.device;
         if (repeats < 1) throw new ArgumentOutOfRangeException(nameof(repeats), "at least one timed repeat");
         using var scope = torch.NewDisposeScope();
         using var gen = new Generator((ulong)seed);
-        var x = torch.randn(new long[] { examples }.Concat(net.InputShape).ToArray(), generator: gen);
-        var classes = torch.zeros(examples, dtype: ScalarType.Int64);
+        var x = torch.randn(new long[] { examples }.Concat(net.InputShape).ToArray(), generator: gen).to(device);
+        var classes = torch.zeros(examples, dtype: ScalarType.Int64, device: device);
         using var rule = new GradientRule(net);
         var backprop = new Backprop(net, rule, SeedMode.One, OutputHead.Softmax, memoryBudgetBytes);
         var g = backprop.InputGradients(x, classes); // warm-up: oneDNN primitives, allocator
-        var timer = new LapTimer(net.Layers.Count);
+        var timer = new LapTimer(net.Layers.Count, device);
         backprop.Timer = timer;
         for (int rep = 0; rep < repeats; rep++)
         {
             using var rs = torch.NewDisposeScope();
+            Devices.Synchronize(device);
             timer.Restart();
             backprop.InputGradients(x, classes);
         }
-        inputs = x.data<float>().ToArray();
-        gradient = g.data<float>().ToArray();
+        inputs = x.cpu().data<float>().ToArray();
+        gradient = g.cpu().data<float>().ToArray();
 
         var shapes = new string[net.Layers.Count];
         var macs = new double[net.Layers.Count];
@@ -62,8 +65,9 @@ public static class LayerProfile
             .Select(i => new Row(i, net.Layers[i].Kind, shapes[i], timer.ForwardMs[i] / per, timer.BackwardMs[i] / per, macs[i])).ToList();
     }
 
-    /// <summary>Books the time since the previous callback to the layer just finished.</summary>
-    sealed class LapTimer(int layers) : ILayerTimer
+    /// <summary>Books the time since the previous callback to the layer just finished (on a GPU after
+    /// waiting for it, which serialises the pass: per-layer times then add up to more than a normal pass).</summary>
+    sealed class LapTimer(int layers, Device device) : ILayerTimer
     {
         readonly Stopwatch _watch = new();
         public double[] ForwardMs { get; } = new double[layers];
@@ -74,6 +78,7 @@ public static class LayerProfile
         public void Backward(int layer) => BackwardMs[layer] += Lap();
         double Lap()
         {
+            Devices.Synchronize(device);
             double ms = _watch.Elapsed.TotalMilliseconds;
             _watch.Restart();
             return ms;
@@ -92,10 +97,14 @@ public static class LayerProfile
         foreach (var model in plan.Models)
         {
             var s = plan.SettingsFor(model);
-            using var net = BenchRunner.BuildModel(model, plan.Seed);
+            using var built = BenchRunner.BuildModel(model, plan.Seed);
+            var device = Devices.Resolve(plan.Device, "--device");
+            using var moved = device.type == DeviceType.CPU ? null : built.To(device);
+            var net = moved ?? built;
             using var rule = new GradientRule(net);
             long examples = s.Batch * 24L;
-            long cap = new Backprop(net, rule, SeedMode.One, OutputHead.Softmax, s.MemoryBudgetBytes).CpuChunkSize;
+            var sizing = new Backprop(net, rule, SeedMode.One, OutputHead.Softmax, s.MemoryBudgetBytes);
+            long cap = device.type == DeviceType.CPU ? sizing.CpuChunkSize : sizing.ChunkSize;
             long count = (examples + cap - 1) / cap;
             sections.Add($"#### {model}: per example; {examples} examples in {count} chunk(s) of about {(examples + count - 1) / count}, mean of {s.MaxTrials} repeat(s)"
                 + "\n\n" + Format(Measure(net, examples, s.MemoryBudgetBytes, s.MaxTrials, plan.Seed, out _, out _)));
@@ -103,7 +112,7 @@ public static class LayerProfile
         var sb = new StringBuilder();
         sb.AppendLine("### Per-layer profile of one PgIg forward+backward pass");
         sb.AppendLine();
-        sb.AppendLine($"Machine: {MachineInfo.Current().Describe()}");
+        sb.AppendLine($"Machine: {MachineInfo.Current().Describe()}; ran on {Devices.Resolve(plan.Device, "--device")}");
         sb.AppendLine();
         sb.AppendLine($"Command: `{command}` ({wall.Elapsed.TotalSeconds:0} s wall; 1-minute load average {load:0.00} at the start, {MachineInfo.LoadAverage():0.00} at the end)");
         sb.AppendLine();

@@ -26,12 +26,14 @@ public static class BenchCommand
         var quick = new Option<bool>("--quick") { Description = "tiny sizes (IG steps=4, n_samples=2, few images) for CI and tests" };
         var noOriginal = new Option<bool>("--no-original") { Description = "skip the original-style autograd IG reference and the ratio" };
         var inProcess = new Option<bool>("--in-process") { Description = "run every unit in this process (peak RSS then includes what earlier units left allocated)" };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or auto (CUDA needs the -p:TorchBackend=cuda build; peak RSS is then host memory only)", DefaultValueFactory = _ => "cpu" };
+        device.AcceptOnlyFromAmong([.. Util.Devices.Choices]);
         var profile = new Option<bool>("--profile") { Description = "instead of timing methods: per-layer forward and backward time of PgIg's gradient pass (chunks as the memory budget gives for --batch images × 24 IG steps)" };
         var child = new Option<string?>("--child") { Description = "internal: run one unit (method, autograd or compare) and print its JSON", Hidden = true };
 
         var cmd = new Command("bench", "time every method on random-weight Fashion CNN and VGG16 models (images/s, passes/s, GFLOP/s, peak RSS)")
         {
-            model, methods, images, batch, budget, threads, trials, timeBudget, seed, outFile, quick, noOriginal, inProcess, profile, child,
+            model, methods, images, batch, budget, threads, trials, timeBudget, seed, outFile, quick, noOriginal, inProcess, device, profile, child,
         };
         cmd.SetAction((r, ct) => PgIgCli.Guard(() =>
         {
@@ -47,7 +49,8 @@ public static class BenchCommand
             foreach (var text in methodList) BenchMethods.Parse(text, isQuick, 0); // fail before any timing
             var plan = new BenchPlan(m == "all" ? BenchPlan.AllModels : [m], methodList, r.GetValue(images), r.GetValue(batch),
                 (long)r.GetValue(budget) * 1024 * 1024, t, r.GetValue(trials), r.GetValue(timeBudget), isQuick, r.GetValue(seed),
-                !r.GetValue(noOriginal), r.GetValue(inProcess));
+                !r.GetValue(noOriginal), r.GetValue(inProcess), r.GetValue(device)!);
+            Util.Devices.Resolve(plan.Device, "--device"); // fail before any timing
 
             if (r.GetValue(child) is { } kind)
             {

@@ -1,4 +1,5 @@
 using PgIg.Config;
+using PgIg.Util;
 using TorchSharp;
 
 namespace PgIg.Cli;
@@ -10,16 +11,7 @@ public static class TorchSetup
     public static torch.Device Configure(PipelineConfig cfg)
     {
         if (cfg.Threads > 0) torch.set_num_threads(cfg.Threads);
-        if (cfg.Device == "cpu") return torch.CPU;
-        bool cuda = CudaAvailable();
-        if (cfg.Device == "cuda" && !cuda)
-            throw new ConfigException($"{cfg.SourceFile}: device: cuda, but CUDA is not available. Build with -p:TorchBackend=cuda (needs the TorchSharp-cuda-linux package on your feed) or set device: auto.");
-        return cuda ? torch.CUDA : torch.CPU;
-    }
-
-    static bool CudaAvailable()
-    {
-        try { return torch.cuda.is_available(); }
-        catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException) { return false; }
+        try { return Devices.Resolve(cfg.Device, $"{cfg.SourceFile}: device"); }
+        catch (CudaUnavailableException e) { throw new ConfigException(e.Message); }
     }
 }
