@@ -49,7 +49,7 @@ public static class ConfigLoader
         int batch = r.Int("batch_size", 50, 1);
         int shard = r.Int("shard_size", Math.Max(batch, 100 / batch * batch), 1);
         if (shard % batch != 0)
-            throw YamlNodeReader.Error(file, rootNode, $"field 'shard_size' ({shard}) must be a multiple of batch_size ({batch}): shards hold whole batches");
+            throw YamlNodeReader.Error(file, r.NodeOf("shard_size"), $"field 'shard_size' ({shard}) must be a multiple of batch_size ({batch}): shards hold whole batches");
         string fileCacheDir = r.String("cache_dir", ".pgig-cache")!, fileResultsDir = r.String("results_dir", "results")!;
         string cacheDir = overrides.CacheDir ?? fileCacheDir;
         string resultsDir = overrides.ResultsDir ?? fileResultsDir;
@@ -70,11 +70,16 @@ public static class ConfigLoader
                 throw new ConfigException($"--methods names {string.Join(", ", unknown)}, which {file} does not configure; configured methods: {string.Join(", ", methods.Select(m => m.Name))}");
             methods = methods.Where(m => only.Contains(m.Name)).ToList();
         }
-        if (methods.Any(m => m.Kind == "exp_grad") && quirks.ExpGradBatchBaselines)
+        if (methods.FirstOrDefault(m => m.Kind == "exp_grad") is { } expGrad && quirks.ExpGradBatchBaselines)
         {
-            int n = methods.First(m => m.Kind == "exp_grad").Int("n_samples");
+            // every batch, the last (short) one included, must hold more images than baselines
+            int n = expGrad.Int("n_samples"), tail = valSize % batch;
+            const string Fixes = "lower exp_grad's n_samples, or set quirks.exp_grad_batch_baselines: false (baselines from a fixed reference set)";
             if (batch <= n)
-                throw new ConfigException($"{file}: exp_grad in faithful mode takes its {n} baselines from the batch and needs batch_size > {n} (batch_size is {batch}). Raise batch_size, lower exp_grad's n_samples, or set quirks.exp_grad_batch_baselines: false.");
+                throw YamlNodeReader.Error(file, r.NodeOf("batch_size"), $"exp_grad in faithful mode takes its {n} baselines from the other images of the batch and needs batch_size > {n} (batch_size is {batch}). Raise batch_size, {Fixes}.");
+            if (tail != 0 && tail <= n)
+                throw new ConfigException($"{file}: val_size {valSize}{(overrides.ValSize is not null ? " (--val-size)" : "")} leaves a last batch of {tail} images, but exp_grad in faithful mode takes its {n} baselines from the batch and needs more than {n} images in every batch. " +
+                    $"Use a val_size that is a multiple of batch_size ({batch}), e.g. {Math.Max(batch, valSize / batch * batch)} or {(valSize / batch + 1) * batch}, {Fixes}.");
         }
 
         return new PipelineConfig

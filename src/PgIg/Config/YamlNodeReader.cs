@@ -39,6 +39,9 @@ public sealed class YamlNodeReader
 
     public bool Has(string key) => Get(key) is not null;
 
+    /// <summary>The value node of <paramref name="key"/> (for errors that point at it), else the mapping itself.</summary>
+    public YamlNode NodeOf(string key) => Get(key) ?? _node;
+
     string Scalar(string key, YamlNode node, string expected)
     {
         if (node is not YamlScalarNode s || s.Value is null)

@@ -24,8 +24,9 @@ public sealed class ExpectedGradients(IGradientSource source, int samples, bool 
         {
             if (b <= samples)
                 throw new InvalidOperationException(
-                    $"exp_grad in faithful mode takes its {samples} baselines from the other images of the batch and needs batch_size > {samples} (got a batch of {b}). " +
-                    $"Raise batch_size, lower exp_grad's n_samples, or set quirks.exp_grad_batch_baselines: false.");
+                    $"exp_grad in faithful mode takes its {samples} baselines from the other images of the batch and needs more than {samples} images in every batch (got a batch of {b}). " +
+                    "Raise batch_size; if it is the last batch, use a val_size that is a multiple of batch_size (or that the data has enough images for); " +
+                    "or lower exp_grad's n_samples, or set quirks.exp_grad_batch_baselines: false.");
             baselines = torch.stack(Enumerable.Range(1, samples).Select(k => x.roll(k, 0)).ToArray(), 0);
             using var gen = Seeds.Generator(batch.Seed, "exp_grad_alpha", batch.BatchKey);
             alphas = torch.rand(new long[] { samples, 1, 1, 1, 1 }, generator: gen, dtype: x.dtype).to(x.device).expand(samples, b, 1, 1, 1);

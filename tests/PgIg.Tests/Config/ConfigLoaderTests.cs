@@ -27,6 +27,7 @@ public class ConfigLoaderTests
         var c = Parse("""
             track: fashion-mnist
             batch_size: 60
+            val_size: 960
             methods:
               - {method: exp_grad, rule: pattern}
               - {name: ig50, method: integrate_grad, params: {steps: 50}}
@@ -94,6 +95,15 @@ public class ConfigLoaderTests
     public void Faithful_exp_grad_needs_a_batch_larger_than_its_samples()
     {
         Assert.Contains("needs batch_size > 49", Error("track: fashion-mnist\nbatch_size: 40\nmethods: [exp_grad]\n"));
+        Assert.StartsWith("test.yaml:2:13:", Error("track: fashion-mnist\nbatch_size: 40\nmethods: [exp_grad]\n"));
+        // a short last batch (val_size not a multiple of batch_size) fails before anything runs, not in the last shard
+        var tail = Error("track: fashion-mnist\nval_size: 130\nbatch_size: 50\nmethods: [exp_grad]\n");
+        Assert.Contains("val_size 130 leaves a last batch of 30 images", tail);
+        Assert.Contains("e.g. 100 or 150", tail);
+        var overridden = Assert.Throws<ConfigException>(() => Parse("track: fashion-mnist\nbatch_size: 50\nmethods: [exp_grad]\n", new ConfigOverrides { ValSize = 30 })).Message;
+        Assert.Contains("val_size 30 (--val-size) leaves a last batch of 30 images", overridden);
+        Parse("track: fashion-mnist\nval_size: 150\nbatch_size: 50\nmethods: [exp_grad]\n");
+        Parse("track: fashion-mnist\nval_size: 110\nbatch_size: 60\nshard_size: 60\nmethods: [exp_grad]\n"); // last batch of 50 > 49
         Parse("track: fashion-mnist\nbatch_size: 40\nquirks: {exp_grad_batch_baselines: false}\nmethods: [exp_grad]\n");
     }
 
@@ -115,6 +125,7 @@ public class ConfigLoaderTests
     {
         Assert.Contains("appears twice", Error("track: fashion-mnist\nmethods: [vanilla_grad, vanilla_grad]\n"));
         Assert.Contains("multiple of batch_size", Error("track: fashion-mnist\nbatch_size: 10\nshard_size: 15\nmethods: [vanilla_grad]\n"));
+        Assert.StartsWith("test.yaml:3:13:", Error("track: fashion-mnist\nbatch_size: 10\nshard_size: 15\nmethods: [vanilla_grad]\n")); // points at shard_size
         Assert.Contains("'methods' is missing", Error("track: fashion-mnist\n"));
         Assert.Contains("invalid YAML", Error("track: [fashion\n"));
     }
