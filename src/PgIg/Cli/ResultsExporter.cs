@@ -25,13 +25,15 @@ public static class ResultsExporter
     /// export leaves no partial directory. An existing <paramref name="outDir"/> is replaced only if an earlier export
     /// wrote it (or it is empty).
     /// </summary>
-    public static async Task<IReadOnlyList<string>> ExportAsync(PipelinePlan plan, string outDir, bool includeMaps, Action<string> log)
+    /// <param name="runFirst">The command that computes what is missing, with the user's own options (for the error).</param>
+    public static async Task<IReadOnlyList<string>> ExportAsync(PipelinePlan plan, string outDir, bool includeMaps, Action<string> log, string? runFirst = null)
     {
         var c = plan.Config;
-        if (plan.Images is null) throw new InvalidOperationException("the evaluation set is not known yet: run the Data stage first (pgig run Plots)");
+        runFirst ??= $"pgig run Plots --config {c.SourceFile}";
+        if (plan.Images is null) throw new InvalidOperationException($"the evaluation set is not known yet: run `{runFirst}` first, or pass --compute");
         var missing = Missing(plan);
         if (missing.Count > 0)
-            throw new InvalidOperationException($"{missing.Count} unit(s) are not computed yet, e.g. {missing[0].Slot}; run `pgig run Plots --config {c.SourceFile}` first, or pass --compute");
+            throw new InvalidOperationException($"{missing.Count} unit(s) are not computed yet, e.g. {missing[0].Slot}; run `{runFirst}` first, or pass --compute");
 
         string target = Path.GetFullPath(outDir);
         if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any() && !File.Exists(Path.Combine(target, MarkerFile)))

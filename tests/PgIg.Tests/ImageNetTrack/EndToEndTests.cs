@@ -102,9 +102,10 @@ public sealed class EndToEndTests : IDisposable
         // export through the CLI: the original's file shapes
         string outDir = P("export");
         Assert.Equal(0, await PgIgCli.RunAsync(["export", "--config", P("e2e.yaml"), "--out", outDir]));
-        Assert.Equal(0, await PgIgCli.RunAsync(["export", "--config", P("e2e.yaml"), "--out", P("export-small"), "--no-maps"]));
-        Assert.False(File.Exists(Path.Combine(P("export-small"), "vanilla_grad_attributions.npy")));
-        Assert.Equal(File.ReadAllBytes(Path.Combine(outDir, "results.csv")), File.ReadAllBytes(Path.Combine(P("export-small"), "results.csv")));
+        Assert.Equal(0, await PgIgCli.RunAsync(["export", "--config", P("e2e.yaml"), "--no-maps"])); // default: <results_dir>/export
+        string small = Path.Combine(cfg.ResultsDir, "export");
+        Assert.False(File.Exists(Path.Combine(small, "vanilla_grad_attributions.npy")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(outDir, "results.csv")), File.ReadAllBytes(Path.Combine(small, "results.csv")));
         var files = Directory.GetFiles(outDir);
         var ids = ReadInt64(Path.Combine(outDir, "image_ids.npy"));
         Assert.Equal(plan.Images.Select(v => v.Id), ids);
