@@ -139,6 +139,10 @@ public static class ConfigLoader
         foreach (var (o, i) in orders.Select((o, i) => (o, i)))
             if (o is not ("morf" or "lerf" or "random"))
                 throw YamlNodeReader.Error(r.File, seq!.Children[i], $"field '{r.Path}.orders' has '{o}'; valid choices: morf, lerf, random");
+        if (orders.Distinct().Count() != orders.Count)
+            throw YamlNodeReader.Error(r.File, r.NodeOf("orders"), $"field '{r.Path}.orders' lists an order twice: [{string.Join(", ", orders)}]");
+        if (!orders.Any(o => o is "morf" or "lerf"))
+            throw YamlNodeReader.Error(r.File, r.NodeOf("orders"), $"field '{r.Path}.orders' needs morf or lerf: the random order does not use the methods' maps, so it is only a reference for them");
         var d = new DegradeConfig(r.Int("patch_size", patch, 1), r.Int("n_patches", n, 1), orders);
         r.RejectUnknown();
         return d;

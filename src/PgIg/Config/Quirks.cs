@@ -61,6 +61,17 @@ public sealed record Quirks
         ("signed_ranking", "B22", q => q.SignedRanking, (q, v) => q with { SignedRanking = v }),
     };
 
+    /// <summary>"faithful protocol", or with the switches that differ from it, e.g.
+    /// "faithful protocol, skip_top_patch: false (B1)", for plot subtitles and logs.</summary>
+    public string Describe(Protocol protocol)
+    {
+        var defaults = For(protocol);
+        var changed = Switches.Where(s => s.Get(this) != s.Get(defaults))
+            .Select(s => $"{s.Name}: {(s.Get(this) ? "true" : "false")} ({s.Bug})").ToList();
+        string name = $"{protocol.ToString().ToLowerInvariant()} protocol";
+        return changed.Count == 0 ? name : $"{name}, {string.Join(", ", changed)}";
+    }
+
     public SortedDictionary<string, object?> ToKeyObject() =>
         new(Switches.ToDictionary(s => s.Name, s => (object?)s.Get(this)), StringComparer.Ordinal);
 }

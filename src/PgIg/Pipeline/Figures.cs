@@ -13,7 +13,7 @@ public static class Figures
         List<ImageRow> gridImages, List<(string Method, List<MapRow> Maps)> gridMaps)
     {
         int n = summaries.FirstOrDefault()?.Images ?? 0;
-        string subtitle = $"{track.DatasetLabel}, {n} images, {c.Protocol.ToString().ToLowerInvariant()} protocol, {c.Degrade.PatchSize}×{c.Degrade.PatchSize} patches";
+        string subtitle = $"{track.DatasetLabel}, {n} images, {c.Quirks.Describe(c.Protocol)}, {c.Degrade.PatchSize}×{c.Degrade.PatchSize} patches";
         var pairs = c.Methods.Where(m => m.Rule != "gradient").ToDictionary(m => m.Name,
             m => c.Methods.FirstOrDefault(b => b.Kind == m.Kind && b.Rule == "gradient")?.Name ?? m.Kind);
 
@@ -31,12 +31,20 @@ public static class Figures
             w.RegisterFile($"degradation{suffix}.svg");
         }
 
-        var morf = summaries.Where(s => s.Order == c.Degrade.Orders[0]).ToList();
-        SummaryPlot.Save(morf.Select(s => new SummaryRow(s.Method, s.Auc.Value, s.Auc.Low, s.Auc.High, s.Aopc.Value, s.Aopc.Low, s.Aopc.High)).ToList(),
-            $"Area under the degradation curve ({c.Degrade.Orders[0].ToUpperInvariant()}) and AOPC, 95% bootstrap CI", subtitle, pairs,
-            w.PathOf("summary.png"), w.PathOf("summary.svg"));
-        w.RegisterFile("summary.png");
-        w.RegisterFile("summary.svg");
+        // one summary figure per ranked order (the random order has a single, method-independent series)
+        foreach (var order in c.Degrade.Orders.Where(o => o != "random"))
+        {
+            string suffix = order == c.Degrade.Orders.First(o => o != "random") ? "" : "_" + order;
+            var rows = summaries.Where(s => s.Order == order)
+                .Select(s => new SummaryRow(s.Method, s.Auc.Value, s.Auc.Low, s.Auc.High, s.Aopc.Value, s.Aopc.Low, s.Aopc.High)).ToList();
+            var random = summaries.FirstOrDefault(s => s.Order == "random");
+            string reference = random is null ? "" : $"; random order: AUC {random.Auc.Value:0.000}, AOPC {random.Aopc.Value:0.000}";
+            SummaryPlot.Save(rows, $"Area under the degradation curve ({order.ToUpperInvariant()}) and AOPC, 95% bootstrap CI",
+                subtitle + reference, pairs, w.PathOf($"summary{suffix}.png"), w.PathOf($"summary{suffix}.svg"),
+                higherAucIsBetter: order == "lerf");
+            w.RegisterFile($"summary{suffix}.png");
+            w.RegisterFile($"summary{suffix}.svg");
+        }
 
         if (gridImages.Count == 0) return;
         using var scope = torch.NewDisposeScope();

@@ -17,20 +17,20 @@ public static class Reports
     {
         var summaries = new List<CurveSummary>();
         foreach (var order in c.Degrade.Orders)
-            foreach (var m in c.Methods)
+            foreach (var m in SeriesOf(c, order))
             {
-                var rows = curves[m.Name].Where(r => r.Order == order).OrderBy(r => r.ImageId).Select(r => r.Curve).ToList();
-                summaries.Add(CurveStatistics.Summarise(m.Name, order, rows, c.Seed));
+                var rows = curves[m].Where(r => r.Order == order).OrderBy(r => r.ImageId).Select(r => r.Curve).ToList();
+                summaries.Add(CurveStatistics.Summarise(order == "random" ? RandomOrderName : m, order, rows, c.Seed));
             }
 
         foreach (var order in c.Degrade.Orders)
         {
             var name = order == "morf" ? "degradation.csv" : $"degradation_{order}.csv";
-            var sb = new StringBuilder("patches," + string.Join(",", c.Methods.Select(m => m.Name)) + "\n");
-            var series = c.Methods.Select(m => summaries.First(s => s.Method == m.Name && s.Order == order).MeanCurve).ToList();
+            var series = summaries.Where(s => s.Order == order).ToList();
+            var sb = new StringBuilder("patches," + string.Join(",", series.Select(s => s.Method)) + "\n");
             for (int i = 0; i < c.Degrade.NPatches; i++)
                 sb.Append(i.ToString(CultureInfo.InvariantCulture)).Append(',')
-                  .AppendJoin(',', series.Select(s => s[i].ToString("R", CultureInfo.InvariantCulture))).Append('\n');
+                  .AppendJoin(',', series.Select(s => s.MeanCurve[i].ToString("R", CultureInfo.InvariantCulture))).Append('\n');
             await File.WriteAllTextAsync(w.PathOf(name), sb.ToString());
             w.RegisterFile(name, c.Degrade.NPatches);
         }
@@ -44,6 +44,15 @@ public static class Reports
 
         Figures.Write(w, c, track, summaries, gridImages, gridMaps);
     }
+
+    /// <summary>The random order's series: it removes patches in a random order drawn per image, whatever the
+    /// method's map, so every method gives the same curve and it is reported once, under this name.</summary>
+    public const string RandomOrderName = "random_order";
+
+    /// <summary>Methods whose curves an order reports: all of them, or for the random order just the first
+    /// (the others are identical by construction).</summary>
+    static IEnumerable<string> SeriesOf(PipelineConfig c, string order) =>
+        order == "random" ? c.Methods.Take(1).Select(m => m.Name) : c.Methods.Select(m => m.Name);
 
     static string F(double v) => v.ToString("0.000000", CultureInfo.InvariantCulture);
 

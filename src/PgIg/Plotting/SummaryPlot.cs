@@ -7,8 +7,9 @@ namespace PgIg.Plotting;
 public sealed record SummaryRow(string Method, double Auc, double AucLow, double AucHigh, double Aopc, double AopcLow, double AopcHigh);
 
 /// <summary>
-/// Two horizontal bar panels (AUC left, AOPC right) sharing one method axis, sorted by AUC ascending
-/// so the best MoRF method is on top. Pattern methods are hatched in their base method's color.
+/// Two horizontal bar panels (AUC left, AOPC right) sharing one method axis, best method on top: lowest
+/// AUC for most-relevant-first orders, highest for least-relevant-first ones (where removing the least
+/// relevant patches should keep the prediction). Pattern methods are hatched in their base method's color.
 /// </summary>
 public static class SummaryPlot
 {
@@ -20,22 +21,22 @@ public static class SummaryPlot
         Save(rows, title, subtitle: null, patternPairs: null, pngPath, svgPath);
 
     public static void Save(IReadOnlyList<SummaryRow> rows, string title, string? subtitle,
-        IReadOnlyDictionary<string, string>? patternPairs, string pngPath, string svgPath)
+        IReadOnlyDictionary<string, string>? patternPairs, string pngPath, string svgPath, bool higherAucIsBetter = false)
     {
         ArgumentNullException.ThrowIfNull(rows);
         if (rows.Count == 0) throw new ArgumentException("no rows to plot", nameof(rows));
         if (rows.Select(r => r.Method).Distinct(StringComparer.Ordinal).Count() != rows.Count)
             throw new ArgumentException("method names must be unique", nameof(rows));
 
-        // ascending AUC, top to bottom: bar position n−1 is drawn at the top
-        List<SummaryRow> sorted = rows.OrderBy(r => double.IsNaN(r.Auc) ? double.PositiveInfinity : r.Auc)
+        // best first, top to bottom: bar position n−1 is drawn at the top
+        List<SummaryRow> sorted = rows.OrderBy(r => double.IsNaN(r.Auc) ? double.PositiveInfinity : higherAucIsBetter ? -r.Auc : r.Auc)
             .ThenBy(r => r.Method, StringComparer.Ordinal).ToList();
         var styles = MethodStyles.Assign(sorted.Select(r => r.Method), patternPairs);
 
         Plot auc = Panel(sorted, styles, r => (r.Auc, r.AucLow, r.AucHigh),
-            "AUC (lower = better)", "area under the degradation curve", showMethodLabels: true);
+            higherAucIsBetter ? "AUC (higher = better)" : "AUC (lower = better)", "area under the degradation curve", showMethodLabels: true);
         Plot aopc = Panel(sorted, styles, r => (r.Aopc, r.AopcLow, r.AopcHigh),
-            "AOPC (higher = better)", "area over the perturbation curve", showMethodLabels: false);
+            higherAucIsBetter ? "AOPC (lower = better)" : "AOPC (higher = better)", "area over the perturbation curve", showMethodLabels: false);
 
         int height = (int)Math.Max(480, 150 + 46 * sorted.Count + (subtitle is null ? 50 : 75));
         Figure.Save(Width, height, canvas =>

@@ -92,6 +92,14 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void Orders_need_a_ranked_order_and_no_repeats()
+    {
+        Assert.Contains("needs morf or lerf", Error("track: fashion-mnist\ndegrade: {orders: [random]}\nmethods: [vanilla_grad]\n"));
+        Assert.Contains("lists an order twice", Error("track: fashion-mnist\ndegrade: {orders: [morf, morf]}\nmethods: [vanilla_grad]\n"));
+        Assert.Equal(["lerf", "random"], Parse("track: fashion-mnist\ndegrade: {orders: [lerf, random]}\nmethods: [vanilla_grad]\n").Degrade.Orders);
+    }
+
+    [Fact]
     public void Faithful_exp_grad_needs_a_batch_larger_than_its_samples()
     {
         Assert.Contains("needs batch_size > 49", Error("track: fashion-mnist\nbatch_size: 40\nmethods: [exp_grad]\n"));

@@ -1,0 +1,51 @@
+using PgIg.Pipeline;
+using Xunit;
+
+namespace PgIg.Tests.Pipeline;
+
+[Collection("pipeline")]
+public class ReportTests : IDisposable
+{
+    readonly PipelineHarness _h = new();
+
+    public void Dispose() => _h.Dispose();
+
+    [Fact]
+    public async Task Every_ranked_order_gets_a_summary_figure_and_the_random_order_is_reported_once()
+    {
+        string yaml = _h.Yaml("  - vanilla_grad\n  - grad_x_input",
+                extra: "quirks: {skip_top_patch: false}")
+            .Replace("degrade: {patch_size: 4, n_patches: 12}", "degrade: {patch_size: 4, n_patches: 12, orders: [morf, lerf, random]}");
+        await _h.RunAsync(yaml);
+        var plan = _h.Plan(yaml);
+        string dir = plan.Cache.DirectoryOf(plan.PlotsKey!);
+
+        var summary = File.ReadAllLines(Path.Combine(dir, "summary.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal(new[] { "vanilla_grad/morf", "grad_x_input/morf", "vanilla_grad/lerf", "grad_x_input/lerf", $"{Reports.RandomOrderName}/random" },
+            summary.Select(r => $"{r[0]}/{r[1]}"));
+        Assert.Equal($"patches,{Reports.RandomOrderName}", File.ReadLines(Path.Combine(dir, "degradation_random.csv")).First());
+        Assert.Equal("patches,vanilla_grad,grad_x_input", File.ReadLines(Path.Combine(dir, "degradation_lerf.csv")).First());
+
+        // the random order ignores the maps: every method's per-image random-order curves are the same
+        async Task<List<float[]>> RandomCurves(string method)
+        {
+            var rows = new List<float[]>();
+            foreach (var u in plan.Get($"Degrade:{method}").Units)
+                rows.AddRange((await ParquetFiles.ReadAsync<CurveRow>(Path.Combine(plan.Cache.DirectoryOf(u.Key), "curves.parquet")))
+                    .Where(r => r.Order == "random").OrderBy(r => r.ImageId).Select(r => r.Curve));
+            return rows;
+        }
+        var a = await RandomCurves("vanilla_grad");
+        Assert.Equal(20, a.Count);
+        Assert.Equal(a, await RandomCurves("grad_x_input"));
+
+        foreach (var f in new[] { "summary.png", "summary.svg", "summary_lerf.png", "summary_lerf.svg", "degradation_random.svg" })
+            Assert.True(File.Exists(Path.Combine(dir, f)), f);
+        Assert.False(File.Exists(Path.Combine(dir, "summary_random.png")));
+        var lerfSvg = File.ReadAllText(Path.Combine(dir, "summary_lerf.svg"));
+        Assert.Contains("AUC (higher = better)", lerfSvg);
+        Assert.Contains("AUC (lower = better)", File.ReadAllText(Path.Combine(dir, "summary.svg")));
+        // subtitles name the quirk that differs from the protocol
+        Assert.Contains("faithful protocol, skip_top_patch: false (B1)", lerfSvg);
+    }
+}
