@@ -57,14 +57,16 @@ public static class BenchSuite
                     ? BenchRunner.MeasureMethod(model, method, s, isolated: false)
                     : Child<BenchResult>(plan, model, "method", method);
                 rows.Add(r);
-                log.WriteLine($"{r.SecondsPerImage:0.####} s/image, {r.PassesPerSecond:0.#} passes/s");
+                log.WriteLine(r.PassesPerImage > 0
+                    ? $"{r.SecondsPerImage:G3} s/image, {r.PassesPerSecond:G4} passes/s"
+                    : $"{r.SecondsPerImage:G3} s/image (no passes)");
             }
             if (!plan.CompareOriginal) continue;
 
             log.Write($"{model} integrate_grad, original-style autograd ... ");
             var o = plan.InProcess ? BenchRunner.MeasureOriginalIg(model, s, isolated: false) : Child<BenchResult>(plan, model, "autograd", "integrate_grad");
             rows.Add(o);
-            log.WriteLine($"{o.SecondsPerImage:0.####} s/image");
+            log.WriteLine($"{o.SecondsPerImage:G3} s/image");
 
             log.Write($"{model} integrate_grad, PgIg vs original-style in alternation ... ");
             var c = plan.InProcess ? BenchRunner.CompareIntegratedGradients(model, s) : Child<IgComparison>(plan, model, "compare", "integrate_grad");

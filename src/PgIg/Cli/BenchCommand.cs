@@ -15,11 +15,11 @@ public static class BenchCommand
         {
             Description = $"comma-separated method strings as in configs, each with optional overrides like sg_ig:steps=5:n_samples=5 (default: {string.Join(",", BenchMethods.Default)})",
         };
-        var images = new Option<int?>("--images") { Description = "images per trial (default: 50 for fashion-cnn, 2 for vgg16; --quick: 8 and 1)" };
-        var batch = new Option<int?>("--batch") { Description = "images per method call (default: all images in one batch)" };
-        var budget = new Option<int>("--memory-budget-mb") { Description = "the engine's chunking budget, as memory_budget_mb in configs", DefaultValueFactory = _ => 1024 };
-        var threads = new Option<int>("--threads") { Description = "torch intra-op threads (0: libtorch's default)", DefaultValueFactory = _ => 0 };
-        var trials = new Option<int?>("--trials") { Description = "timed trials at most; best and median are kept (default 3, --quick 2)" };
+        var images = WholeNumbers.Optional("--images", "images per trial (default: 50 for fashion-cnn, 2 for vgg16; --quick: 8 and 1)");
+        var batch = WholeNumbers.Optional("--batch", "images per method call (default: all images in one batch)");
+        var budget = WholeNumbers.WithDefault("--memory-budget-mb", "the engine's chunking budget, as memory_budget_mb in configs", 1024);
+        var threads = WholeNumbers.WithDefault("--threads", "torch intra-op threads (0: libtorch's default)", 0);
+        var trials = WholeNumbers.Optional("--trials", "timed trials at most; best and median are kept (default 3, --quick 2)");
         var timeBudget = new Option<double?>("--time-budget") { Description = "seconds of timed trials after which no further trial starts (default 60, --quick 5)" };
         var seed = new Option<long>("--seed") { Description = "seed of the random weights, inputs and method draws", DefaultValueFactory = _ => 0 };
         var outFile = new Option<string?>("--out") { Description = "append the markdown result section to this file (it is always printed)" };

@@ -7,7 +7,7 @@ namespace PgIg.Cli;
 public sealed class CommonOptions
 {
     public Option<string> Config { get; } = new("--config") { Description = "pipeline config (YAML)", DefaultValueFactory = _ => "pipeline.yaml" };
-    public Option<int?> ValSize { get; } = new("--val-size") { Description = "number of evaluation images (overrides val_size)" };
+    public Option<int?> ValSize { get; } = WholeNumbers.Optional("--val-size", "number of evaluation images (overrides val_size)");
     public Option<string?> Methods { get; } = new("--methods") { Description = "comma-separated subset of the configured method names" };
     public Option<string?> CacheDir { get; } = new("--cache-dir") { Description = "artifact cache directory (overrides cache_dir)" };
     public Option<string?> ResultsDir { get; } = new("--results-dir") { Description = "results directory (overrides results_dir)" };

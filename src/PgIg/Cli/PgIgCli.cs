@@ -16,7 +16,7 @@ public static class PgIgCli
         var root = new RootCommand("PgIg: Pattern-Guided Integrated Gradients reproduction pipeline");
 
         var stageArg = new Argument<string>("stage") { Description = "Fetch, Data, Train, Patterns, Preprocess, Attribute:<method>, Degrade:<method> or Plots" };
-        var shardOpt = new Option<int?>("--shard") { Description = "compute only this shard (for separate worker processes)" };
+        var shardOpt = WholeNumbers.Optional("--shard", "compute only this shard (for separate worker processes)");
         var run = new Command("run", "compute one stage (and any missing upstream units)") { stageArg, shardOpt };
         common.AddTo(run);
         run.SetAction((r, ct) => Guard(async () =>
@@ -105,7 +105,9 @@ public static class PgIgCli
     static void PublishResults(PipelinePlan p)
     {
         var files = Reports.Publish(p.Cache.DirectoryOf(p.PlotsKey!), p.Config.ResultsDir);
-        Console.WriteLine($"results: {string.Join(", ", files.Select(f => Path.GetRelativePath(Environment.CurrentDirectory, f)))}");
+        // relative to the working directory when inside it, else absolute
+        static string Shown(string f) => Path.GetRelativePath(Environment.CurrentDirectory, f) is var r && !r.StartsWith("..", StringComparison.Ordinal) ? r : Path.GetFullPath(f);
+        Console.WriteLine($"results: {string.Join(", ", files.Select(Shown))}");
     }
 
     static void PrintStatus(PipelinePlan p, IReadOnlyList<StageStatus> st)

@@ -151,7 +151,7 @@ public static class ConfigLoader
     static PlotsConfig ParsePlots(YamlNodeReader? r)
     {
         if (r is null) return new PlotsConfig(null, 4);
-        var p = new PlotsConfig(r.String("title"), r.Int("grid_images", 4, 0, 32));
+        var p = new PlotsConfig(r.String("title"), r.Int("grid_images", 4, 0, 32), r.Bool("y_from_zero", false));
         r.RejectUnknown();
         return p;
     }

@@ -14,7 +14,8 @@ public sealed record PatternsConfig(string Source, string? Path, string? Sha256,
 
 public sealed record DegradeConfig(int PatchSize, int NPatches, IReadOnlyList<string> Orders);
 
-public sealed record PlotsConfig(string? Title, int GridImages);
+/// <param name="YFromZero">Degradation plots start their y axis at 0 (true) or fit it to the curves (false, the default).</param>
+public sealed record PlotsConfig(string? Title, int GridImages, bool YFromZero = false);
 
 /// <summary>A validated pipeline.yaml. Everything a stage depends on comes from here.</summary>
 public sealed record PipelineConfig

@@ -25,7 +25,7 @@ public static class Figures
             DegradationPlot.Save(curves, new DegradationPlotOptions
             {
                 Title = c.Plots.Title ?? $"Degradation ({orderText}): mean p(predicted class)",
-                Subtitle = subtitle, PatternPairs = pairs,
+                Subtitle = subtitle, PatternPairs = pairs, YFromZero = c.Plots.YFromZero,
             }, w.PathOf($"degradation{suffix}.png"), w.PathOf($"degradation{suffix}.svg"));
             w.RegisterFile($"degradation{suffix}.png");
             w.RegisterFile($"degradation{suffix}.svg");

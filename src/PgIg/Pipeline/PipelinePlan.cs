@@ -111,7 +111,7 @@ public sealed class PipelinePlan
         var plotsUpstream = degradeKeys.Concat(_c.Methods.Select(m => ($"attribute-grid:{m.Name}", attribute[m.Name][0]))).Append(("preprocess-grid", pre[0])).ToList();
         PlotsKey = new StageKey("plots", "plots", "plots-v2", new
         {
-            methods = _c.Methods.Select(m => m.Name).ToArray(), plots = new { title = _c.Plots.Title, grid_images = _c.Plots.GridImages }, dataset = track.DatasetLabel, images = Images.Count,
+            methods = _c.Methods.Select(m => m.Name).ToArray(), plots = new { title = _c.Plots.Title, grid_images = _c.Plots.GridImages, y_from_zero = _c.Plots.YFromZero }, dataset = track.DatasetLabel, images = Images.Count,
             protocol = _c.Protocol.ToString().ToLowerInvariant(), quirks = _c.Quirks.ToKeyObject(), name = _c.Name, orders = _c.Degrade.Orders, bootstrap_seed = _c.Seed,
         }, plotsUpstream);
         Add(new PlannedStage("Plots", "Plots", [Unit(PlotsKey, plotsUpstream.Select(u => u.Item2).ToList(), PlotsAsync)]));
