@@ -90,7 +90,23 @@ public static class PgIgCli
         root.Subcommands.Add(status);
         root.Subcommands.Add(clean);
         foreach (var extra in ExtraCommands.Create(common)) root.Subcommands.Add(extra);
-        return await root.Parse(args).InvokeAsync();
+        var parsed = root.Parse(args);
+        if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction onError)
+        {
+            // the error itself (with "did you mean" corrections), not the whole help page after it
+            onError.ShowHelp = false;
+            int code = await parsed.InvokeAsync();
+            Console.Error.WriteLine($"See '{string.Join(" ", ["pgig", .. CommandPath(parsed.CommandResult.Command, root)])} --help' for the options.");
+            return code;
+        }
+        return await parsed.InvokeAsync();
+    }
+
+    static IEnumerable<string> CommandPath(Command c, RootCommand root)
+    {
+        var names = new List<string>();
+        for (var r = c; r is not null && r != root; r = r.Parents.OfType<Command>().FirstOrDefault()) names.Insert(0, r.Name);
+        return names;
     }
 
     internal static (PipelinePlan Plan, StageContext Ctx) Open(PipelineConfig cfg)

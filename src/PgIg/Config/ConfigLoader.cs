@@ -163,7 +163,7 @@ public static class ConfigLoader
         {
             var sw = Quirks.Switches.FirstOrDefault(s => s.Name == key);
             if (sw.Name is null)
-                throw YamlNodeReader.Error(r.File, keyNode, $"unknown quirk 'quirks.{key}'; valid quirks: {string.Join(", ", Quirks.Switches.Select(s => $"{s.Name} ({s.Bug})"))}");
+                throw YamlNodeReader.Error(r.File, keyNode, $"unknown quirk 'quirks.{key}'{Suggest.DidYouMean(key, Quirks.Switches.Select(s => s.Name))}; valid quirks: {string.Join(", ", Quirks.Switches.Select(s => $"{s.Name} ({s.Bug})"))}");
             string v = (value as YamlScalarNode)?.Value ?? "";
             q = sw.Set(q, YamlNodeReader.ParseBool(r.File, value, $"quirks.{key}", v));
         }
@@ -196,7 +196,7 @@ public static class ConfigLoader
     static ResolvedMethod FromShorthand(string file, YamlScalarNode s, long seed)
     {
         var parsed = MethodRegistry.ParseShorthand(s.Value ?? "")
-            ?? throw YamlNodeReader.Error(file, s, $"unknown method '{s.Value}'; valid methods: {string.Join(", ", MethodRegistry.ShorthandNames())}");
+            ?? throw YamlNodeReader.Error(file, s, $"unknown method '{s.Value}'{Suggest.DidYouMean(s.Value ?? "", MethodRegistry.ShorthandNames())}; valid methods: {string.Join(", ", MethodRegistry.ShorthandNames())}");
         var kind = MethodRegistry.Find(parsed.Kind)!;
         return new ResolvedMethod(s.Value!, parsed.Kind, parsed.Rule, kind.Params.ToDictionary(p => p.Name, p => p.Default), seed);
     }
@@ -206,7 +206,7 @@ public static class ConfigLoader
         string? methodStr = r.String("method");
         if (methodStr is null) throw YamlNodeReader.Error(file, r.Node, $"'{r.Path}' needs a 'method' field; valid methods: {string.Join(", ", MethodRegistry.ShorthandNames())}");
         var parsed = MethodRegistry.ParseShorthand(methodStr)
-            ?? throw YamlNodeReader.Error(file, r.Node, $"'{r.Path}.method' is '{methodStr}'; valid methods: {string.Join(", ", MethodRegistry.ShorthandNames())}");
+            ?? throw YamlNodeReader.Error(file, r.Node, $"'{r.Path}.method' is '{methodStr}'{Suggest.DidYouMean(methodStr, MethodRegistry.ShorthandNames())}; valid methods: {string.Join(", ", MethodRegistry.ShorthandNames())}");
         var kind = MethodRegistry.Find(parsed.Kind)!;
         string rule = r.Choice("rule", parsed.Rule, MethodRegistry.Rules.ToArray());
         if (!kind.NeedsBackward && rule != "gradient")

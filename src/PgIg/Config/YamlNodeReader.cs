@@ -140,7 +140,7 @@ public sealed class YamlNodeReader
         {
             var name = (k as YamlScalarNode)?.Value ?? "";
             if (!_known.Contains(name))
-                throw Error(_file, k, $"unknown field '{Field(name)}'; valid fields{(_path.Length > 0 ? $" of '{_path}'" : "")}: {string.Join(", ", _known.Order(StringComparer.Ordinal))}");
+                throw Error(_file, k, $"unknown field '{Field(name)}'{Suggest.DidYouMean(name, _known)}; valid fields{(_path.Length > 0 ? $" of '{_path}'" : "")}: {string.Join(", ", _known.Order(StringComparer.Ordinal))}");
         }
     }
 }

@@ -92,6 +92,16 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void Typos_get_a_did_you_mean()
+    {
+        Assert.Contains("unknown field 'val_sise' (did you mean 'val_size'?)", Error("track: fashion-mnist\nval_sise: 10\nmethods: [vanilla_grad]\n"));
+        Assert.Contains("unknown method 'integrated_grad' (did you mean 'integrate_grad'?)", Error("track: fashion-mnist\nmethods: [integrated_grad]\n"));
+        Assert.Contains("(did you mean 'skip_top_patch'?)", Error("track: fashion-mnist\nquirks: {skip_top_pacth: false}\nmethods: [vanilla_grad]\n"));
+        Assert.DoesNotContain("did you mean", Error("track: fashion-mnist\nmethods: [lime]\n")); // nothing close
+        Assert.Equal(1, Suggest.Distance("pacth", "patch"));
+    }
+
+    [Fact]
     public void Orders_need_a_ranked_order_and_no_repeats()
     {
         Assert.Contains("needs morf or lerf", Error("track: fashion-mnist\ndegrade: {orders: [random]}\nmethods: [vanilla_grad]\n"));
