@@ -73,6 +73,15 @@ public class BenchQuickTests(ITestOutputHelper output)
         Assert.Equal(1, await PgIgCli.RunAsync(["bench", "--model", "fashion-cnn", "--quick", "--in-process", "--methods", "integrate_gradz"]));
         Assert.Equal(1, await PgIgCli.RunAsync(["bench", "--model", "fashion-cnn", "--quick", "--in-process", "--methods", "vanilla_grad:steps=3"]));
         Assert.Throws<ArgumentException>(() => BenchMethods.Parse("smooth_grad:n_samples=0", false, 0));
+        // parse errors: non-zero exit, one message and a --help pointer rather than the help page
+        var err = Console.Error;
+        var captured = new StringWriter();
+        Console.SetError(captured);
+        try { Assert.Equal(1, await PgIgCli.RunAsync(["bench", "--images", "abc"])); }
+        finally { Console.SetError(err); }
+        Assert.Contains("--images: 'abc' is not a whole number", captured.ToString());
+        Assert.Contains("See 'pgig bench --help' for the options.", captured.ToString());
+        Assert.DoesNotContain("Options:", captured.ToString());
         var m = BenchMethods.Parse("pattern_sg_ig:steps=5:stdev_spread=0.2", quick: true, 0);
         Assert.Equal(("sg_ig", "pattern"), (m.Kind, m.Rule));
         Assert.Equal(5, m.Int("steps"));
