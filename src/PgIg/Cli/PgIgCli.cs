@@ -80,8 +80,9 @@ public static class PgIgCli
                 return Task.FromResult(0);
             }
             var (p, _) = Open(cfg);
-            var (kept, gone, bytes) = CacheCleaner.RemoveUnreferenced(p);
-            Console.WriteLine($"kept {kept} artifacts referenced by {cfg.SourceFile}; removed {gone} ({bytes / 1e6:0.0} MB)");
+            var (kept, gone, bytes, inUse) = CacheCleaner.RemoveUnreferenced(p);
+            Console.WriteLine($"kept {kept} artifacts referenced by {cfg.SourceFile}; removed {gone} ({bytes / 1e6:0.0} MB)" +
+                (inUse > 0 ? $"; left {inUse} temporary director{(inUse == 1 ? "y" : "ies")} that a running pgig process is writing" : ""));
             return Task.FromResult(0);
         }));
 

@@ -20,6 +20,17 @@ public sealed class ArtifactCache(string root)
 
     public string DirectoryOf(StageKey key) => Path.Combine(Root, key.Stage, key.Hash);
 
+    /// <summary>Temporary directories of a key being computed: ".tmp-&lt;first 16 hex of the key&gt;-&lt;pid&gt;-&lt;guid&gt;".</summary>
+    public static string TmpPrefix(string keyHash) => $".tmp-{keyHash[..16]}-";
+
+    /// <summary>The per-key lock a computing process holds (<see cref="GetOrComputeAsync"/>).</summary>
+    public static string LockPath(string stageDir, string keyHash) => Path.Combine(stageDir, ".locks", keyHash + ".lock");
+
+    /// <summary>What a pgig cache root may hold: stage directories, downloads, the run log and the file-hash memo
+    /// (Tracks/FileHashMemo, with its temporary file while it is written).</summary>
+    public static bool IsCacheRootEntry(string name) => name is "fetch" or "data" or "train" or "patterns" or "preprocess"
+        or "attribute" or "degrade" or "plots" or "downloads" or "runlog.jsonl" || name.StartsWith("file-hashes.json", StringComparison.Ordinal);
+
     /// <param name="verifyContent">true: hash every file. false (status, planning): hash only files whose size or
     /// modification time differs from publication, so an edited or replaced file is still caught.</param>
     public CacheCheck Check(StageKey key, bool verifyContent = true)
@@ -54,7 +65,7 @@ public sealed class ArtifactCache(string root)
 
         var stageDir = Path.Combine(Root, key.Stage);
         Directory.CreateDirectory(stageDir);
-        using var _ = FileLock.Acquire(Path.Combine(stageDir, ".locks", key.Hash + ".lock"), TimeSpan.FromHours(12),
+        using var _ = FileLock.Acquire(LockPath(stageDir, key.Hash), TimeSpan.FromHours(12),
             () => Console.Error.WriteLine($"waiting for another pgig process computing {key}"));
 
         check = Check(key); // someone may have published while we waited
@@ -65,7 +76,11 @@ public sealed class ArtifactCache(string root)
             Log.Append(key, "invalid");
         }
 
-        var tmp = Path.Combine(stageDir, $".tmp-{key.Hash[..16]}-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        // leftovers of an interrupted run (Ctrl-C, kill -9): we hold the key's lock, so nobody is writing them
+        foreach (var stale in Directory.GetDirectories(stageDir, TmpPrefix(key.Hash) + "*"))
+            try { Directory.Delete(stale, true); onInvalid?.Invoke($"{key.Slot}: removed {Path.GetFileName(stale)}, left by an interrupted run"); }
+            catch (IOException) { }
+        var tmp = Path.Combine(stageDir, $"{TmpPrefix(key.Hash)}{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(tmp);
         try
         {

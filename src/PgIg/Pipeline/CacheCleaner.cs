@@ -1,14 +1,17 @@
 namespace PgIg.Pipeline;
 
-/// <summary>Removes artifacts the current plan does not reference (or everything).</summary>
+/// <summary>Removes artifacts the current plan does not reference (or everything), never a running job's files.</summary>
 public static class CacheCleaner
 {
-    public static (int Kept, int Removed, long Bytes) RemoveUnreferenced(PipelinePlan plan)
+    /// <param name="inUse">Temporary directories skipped because a running pgig process is writing them.</param>
+    public static (int Kept, int Removed, long Bytes, int InUse) RemoveUnreferenced(PipelinePlan plan) =>
+        RemoveUnreferenced(plan.Cache.Root, plan.AllKeys().Select(k => Path.Combine(k.Stage, k.Hash)).ToHashSet(StringComparer.Ordinal));
+
+    /// <param name="keep">"&lt;stage&gt;/&lt;key&gt;" paths to keep.</param>
+    public static (int Kept, int Removed, long Bytes, int InUse) RemoveUnreferenced(string root, IReadOnlySet<string> keep)
     {
-        var keep = plan.AllKeys().Select(k => Path.Combine(k.Stage, k.Hash)).ToHashSet(StringComparer.Ordinal);
-        int kept = 0, removed = 0; long bytes = 0;
-        var root = plan.Cache.Root;
-        if (!Directory.Exists(root)) return (0, 0, 0);
+        int kept = 0, removed = 0, inUse = 0; long bytes = 0;
+        if (!Directory.Exists(root)) return (0, 0, 0, 0);
         foreach (var stageDir in Directory.GetDirectories(root))
         {
             var stage = Path.GetFileName(stageDir);
@@ -18,18 +21,40 @@ public static class CacheCleaner
                 var name = Path.GetFileName(d);
                 if (name == ".locks") continue;
                 if (keep.Contains(Path.Combine(stage, name))) { kept++; continue; }
+                if (name.StartsWith(".tmp-", StringComparison.Ordinal) && BeingWritten(stageDir, name)) { inUse++; continue; }
                 bytes += new DirectoryInfo(d).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
                 Directory.Delete(d, true);
                 removed++;
             }
         }
-        return (kept, removed, bytes);
+        return (kept, removed, bytes, inUse);
     }
 
+    /// <summary>A temporary directory is live while some process holds the lock of its key.</summary>
+    static bool BeingWritten(string stageDir, string tmpName)
+    {
+        string prefix = tmpName.Split('-')[1]; // ".tmp-<hash16>-<pid>-<guid>"
+        var locks = Path.Combine(stageDir, ".locks");
+        return Directory.Exists(locks) && Directory.GetFiles(locks, prefix + "*.lock").Any(FileLock.IsHeld);
+    }
+
+    /// <summary>
+    /// Deletes the whole cache directory, after checking that it is one: a mistyped --cache-dir (".", "~")
+    /// must not wipe unrelated files, and a running job's cache is left alone.
+    /// </summary>
     public static int RemoveAll(string cacheDir)
     {
         if (!Directory.Exists(cacheDir)) return 0;
-        int n = Directory.GetDirectories(cacheDir).Sum(s => Directory.GetDirectories(s).Length);
+        var foreign = Directory.EnumerateFileSystemEntries(cacheDir).Select(Path.GetFileName)
+            .Where(n => !ArtifactCache.IsCacheRootEntry(n!)).Order(StringComparer.Ordinal).ToList();
+        if (foreign.Count > 0)
+            throw new InvalidOperationException(
+                $"refusing to delete {Path.GetFullPath(cacheDir)}: it does not look like a pgig cache (it holds {string.Join(", ", foreign.Take(5))}{(foreign.Count > 5 ? ", ..." : "")}). Check --cache-dir / cache_dir.");
+        var held = Directory.GetDirectories(cacheDir).Select(s => Path.Combine(s, ".locks")).Where(Directory.Exists)
+            .SelectMany(l => Directory.GetFiles(l, "*.lock")).FirstOrDefault(FileLock.IsHeld);
+        if (held is not null)
+            throw new InvalidOperationException($"refusing to delete {Path.GetFullPath(cacheDir)}: a pgig process is computing in it ({held} is locked); wait for it or stop it first");
+        int n = Directory.GetDirectories(cacheDir).Sum(s => Directory.GetDirectories(s).Count(d => Path.GetFileName(d) != ".locks"));
         Directory.Delete(cacheDir, true);
         return n;
     }

@@ -33,5 +33,21 @@ public sealed class FileLock : IDisposable
         }
     }
 
+    /// <summary>The lock if nobody holds it right now, else null (no waiting).</summary>
+    public static FileLock? TryAcquire(string path)
+    {
+        try { return new FileLock(new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None)); }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>True while another process (or this one) holds the lock at <paramref name="path"/>.</summary>
+    public static bool IsHeld(string path)
+    {
+        if (!File.Exists(path)) return false;
+        using var l = TryAcquire(path);
+        return l is null;
+    }
+
     public void Dispose() => _stream.Dispose();
 }

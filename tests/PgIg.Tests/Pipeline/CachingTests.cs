@@ -111,7 +111,7 @@ public class CleanAndCliTests : IDisposable
         const string both = "  - vanilla_grad\n  - {name: integrate_grad, method: integrate_grad, params: {steps: 4}}";
         await _h.RunAsync(_h.Yaml(both));
         var onlyVanilla = _h.Plan(_h.Yaml("  - vanilla_grad"));
-        var (kept, removed, _) = CacheCleaner.RemoveUnreferenced(onlyVanilla);
+        var (kept, removed, _, _) = CacheCleaner.RemoveUnreferenced(onlyVanilla);
         Assert.True(removed >= 5, $"removed {removed}");       // 2 attribute + 2 degrade shards of IG, the old plots
         Assert.Equal(onlyVanilla.AllKeys().Count(k => onlyVanilla.Cache.Check(k).Status == CacheStatus.Fresh), kept);
         Assert.DoesNotContain(Directory.GetDirectories(Path.Combine(_h.CacheDir, "attribute")).Where(d => !Path.GetFileName(d).StartsWith('.'))
@@ -131,6 +131,6 @@ public class CleanAndCliTests : IDisposable
         var err = p.StandardError.ReadToEnd();
         p.WaitForExit();
         Assert.Equal(1, p.ExitCode);
-        Assert.Equal($"pgig: error: {cfg}:2:11: unknown method 'vanila_grad'", err.Split(';')[0].Trim());
+        Assert.Equal($"pgig: error: {cfg}:2:11: unknown method 'vanila_grad' (did you mean 'vanilla_grad'?)", err.Split(';')[0].Trim());
     }
 }
