@@ -75,4 +75,32 @@ public class FashionMnistSourceTests
         }
         finally { Directory.Delete(tmp, true); }
     }
+
+    [Fact]
+    public async Task A_configured_data_path_that_does_not_exist_is_an_error()
+    {
+        var e = await Assert.ThrowsAsync<DirectoryNotFoundException>(() =>
+            FashionMnistSource.LocateAsync("/nonexistent-pgig-data", true, [], "/tmp/unused-dl", new HttpClient(), _ => { }));
+        Assert.Contains("data.path /nonexistent-pgig-data does not exist", e.Message);
+    }
+
+    [Fact]
+    public async Task A_damaged_gzip_is_skipped_with_a_message_naming_it()
+    {
+        PipelineHarness.RequireFashionData();
+        var tmp = Directory.CreateTempSubdirectory("pgig-fm-").FullName;
+        try
+        {
+            var f = FashionMnistSource.Files[0];
+            var bytes = File.ReadAllBytes(FashionMnistSource.Find(FashionMnistSource.DebianDir, f)!);
+            for (int i = 100; i < 400; i++) bytes[i] ^= 0x5A; // inside the deflate stream
+            var bad = Path.Combine(tmp, f.Name + ".gz");
+            File.WriteAllBytes(bad, bytes);
+            var logs = new List<string>();
+            var files = await FashionMnistSource.LocateAsync([tmp, FashionMnistSource.DebianDir], false, [], Path.Combine(tmp, "dl"), new HttpClient(), logs.Add);
+            Assert.Contains(logs, l => l.StartsWith(bad) && l.Contains("damaged compressed data"));
+            Assert.StartsWith(FashionMnistSource.DebianDir, files[f.Name]);
+        }
+        finally { Directory.Delete(tmp, true); }
+    }
 }

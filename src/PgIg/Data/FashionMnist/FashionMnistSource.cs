@@ -33,6 +33,8 @@ public static class FashionMnistSource
         IReadOnlyList<string> mirrors, string downloadDir, HttpClient http, Action<string> log, CancellationToken ct = default)
     {
         var dirs = new List<string>();
+        if (configuredDir is not null && !Directory.Exists(configuredDir))
+            throw new DirectoryNotFoundException($"data.path {Path.GetFullPath(configuredDir)} does not exist. Point data.path at a directory with the four Fashion-MNIST IDX files (gz or raw), or remove it to use Debian's dataset-fashion-mnist or the download.");
         if (configuredDir is not null) dirs.Add(configuredDir);
         dirs.Add(DebianDir);
         dirs.Add(downloadDir);
@@ -54,6 +56,7 @@ public static class FashionMnistSource
                 if (p is null) continue;
                 var (sha, bytes) = ContentHash(p);
                 if (sha == f.ContentSha256) { found = p; break; }
+                if (sha == Corrupt) { log($"{p}: damaged compressed data (not a readable gzip file); skipping it"); continue; }
                 log($"{p}: content does not match Fashion-MNIST's {f.Name} ({bytes} bytes, sha256 {sha[..12]}…, expected {f.ContentBytes} bytes, {f.ContentSha256[..12]}…); skipping it");
             }
             if (found is null)
@@ -99,10 +102,13 @@ public static class FashionMnistSource
             lock (Memo) Memo[memo] = r;
             return r;
         }
-        catch (InvalidDataException) { return ("corrupt", 0); }
+        catch (InvalidDataException) { return (Corrupt, 0); }
     }
 
     static readonly Dictionary<string, (string, long)> Memo = new();
+
+    /// <summary><see cref="ContentHash"/>'s value for a file whose gzip stream cannot be read.</summary>
+    public const string Corrupt = "corrupt";
 
     sealed class CountingStream(Stream inner) : Stream
     {
