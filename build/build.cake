@@ -135,8 +135,13 @@ Task("Plots")
         // cached: only refresh the results directory from the cached artifact
         var dest = Directory(planResultsDir!).Path;
         EnsureDirectoryExists(dest);
-        foreach (var f in GetFiles($"{plotsDir}/*").Where(f => f.GetFilename().FullPath != "manifest.json"))
-            CopyFile(f, dest.CombineWithFilePath(f.GetFilename()));
+        var cached = GetFiles($"{plotsDir}/*").Where(f => f.GetFilename().FullPath != "manifest.json").ToList();
+        // as pgig's Reports.Publish: drop result files of an earlier config that this one does not make
+        var names = cached.Select(f => f.GetFilename().FullPath).ToHashSet();
+        foreach (var old in GetFiles($"{dest.FullPath}/*").Where(f => !names.Contains(f.GetFilename().FullPath)
+            && System.Text.RegularExpressions.Regex.IsMatch(f.GetFilename().FullPath, @"^(degradation(_(lerf|random|morf))?|summary(_(lerf|morf))?|saliency)\.(csv|png|svg)$")))
+            DeleteFile(old);
+        foreach (var f in cached) CopyFile(f, dest.CombineWithFilePath(f.GetFilename()));
         var shown = System.IO.Path.GetRelativePath(System.Environment.CurrentDirectory, dest.FullPath);
         Information("Plots is cached; results copied to {0}", shown.StartsWith("..") ? dest.FullPath : shown); // as pgig prints it
     });

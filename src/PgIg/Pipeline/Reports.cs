@@ -54,12 +54,21 @@ public static class Reports
     static IEnumerable<string> SeriesOf(PipelineConfig c, string order) =>
         order == "random" ? c.Methods.Take(1).Select(m => m.Name) : c.Methods.Select(m => m.Name);
 
+    /// <summary>Names the Plots stage writes: degradation[_order].csv/png/svg, summary[_order].csv/png/svg, saliency.png/svg.</summary>
+    public static bool IsResultFile(string name) =>
+        System.Text.RegularExpressions.Regex.IsMatch(name, @"^(degradation(_(lerf|random|morf))?|summary(_(lerf|morf))?|saliency)\.(csv|png|svg)$");
+
     static string F(double v) => v.ToString("0.000000", CultureInfo.InvariantCulture);
 
     /// <summary>Copies the Plots artifact's files into the results directory (atomically per file).</summary>
     public static IReadOnlyList<string> Publish(string artifactDir, string resultsDir)
     {
         Directory.CreateDirectory(resultsDir);
+        // result files of an earlier config that this one does not make (e.g. degradation_lerf.* after dropping
+        // lerf) would pass for current results; only names this stage writes are touched
+        var fresh = Directory.GetFiles(artifactDir).Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
+        foreach (var old in Directory.GetFiles(resultsDir).Where(f => IsResultFile(Path.GetFileName(f)) && !fresh.Contains(Path.GetFileName(f))))
+            File.Delete(old);
         var written = new List<string>();
         foreach (var f in Directory.GetFiles(artifactDir))
         {

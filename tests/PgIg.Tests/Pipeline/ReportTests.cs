@@ -47,5 +47,19 @@ public class ReportTests : IDisposable
         Assert.Contains("AUC (lower = better)", File.ReadAllText(Path.Combine(dir, "summary.svg")));
         // subtitles name the quirk that differs from the protocol
         Assert.Contains("faithful protocol, skip_top_patch: false (B1)", lerfSvg);
+
+        // publishing a config with fewer orders into the same results directory leaves no stale order files
+        string results = Path.Combine(_h.Dir, "published");
+        Reports.Publish(dir, results);
+        File.WriteAllText(Path.Combine(results, "my-notes.txt"), "mine");
+        Assert.True(File.Exists(Path.Combine(results, "summary_lerf.png")));
+        string morfOnly = _h.Yaml("  - vanilla_grad\n  - grad_x_input");
+        await _h.RunAsync(morfOnly);
+        var morfPlan = _h.Plan(morfOnly);
+        Reports.Publish(morfPlan.Cache.DirectoryOf(morfPlan.PlotsKey!), results);
+        Assert.False(File.Exists(Path.Combine(results, "summary_lerf.png")));
+        Assert.False(File.Exists(Path.Combine(results, "degradation_random.csv")));
+        Assert.True(File.Exists(Path.Combine(results, "summary.png")));
+        Assert.True(File.Exists(Path.Combine(results, "my-notes.txt"))); // not ours: untouched
     }
 }
