@@ -17,21 +17,41 @@ public static class PgIgCli
 
         var stageArg = new Argument<string>("stage") { Description = "Fetch, Data, Train, Patterns, Preprocess, Attribute:<method>, Degrade:<method> or Plots" };
         var shardOpt = WholeNumbers.Optional("--shard", "compute only this shard (for separate worker processes)");
-        var run = new Command("run", "compute one stage (and any missing upstream units)") { stageArg, shardOpt };
+        var requireCached = new Option<bool>("--require-cached") { Description = "fail (exit 4) instead of computing anything: checks that a run is fully cached" };
+        var run = new Command("run", "compute one stage, or every stage of a group such as Attribute (and any missing upstream units)") { stageArg, shardOpt, requireCached };
         common.AddTo(run);
         run.SetAction((r, ct) => Guard(async () =>
         {
             var (plan, ctx) = Open(common.Load(r));
             var stage = r.GetValue(stageArg)!;
-            if (!plan.Get(stage).Known)
+            if (plan.Resolve(stage).Any(s => !s.Known))
             {
+                if (r.GetValue(requireCached))
+                {
+                    Console.Error.WriteLine("pgig: the Data stage would be computed (the evaluation set is not known yet), but --require-cached was given");
+                    return 4;
+                }
                 await plan.RunAsync("Data");
                 (plan, ctx) = Open(plan.Config);
             }
-            var (computed, cached) = await plan.RunAsync(stage, r.GetValue(shardOpt));
-            Console.WriteLine($"{plan.Get(stage).Name}: {computed} unit(s) computed, {cached} cached");
-            if (plan.Get(stage).Group == "Plots" && r.GetValue(shardOpt) is null)
-                PublishResults(plan);
+            var stages = plan.Resolve(stage);
+            if (stages.Count > 1 && r.GetValue(shardOpt) is not null)
+                throw new ArgumentException($"--shard needs one stage, e.g. {stages[0].Name}; {stage} stands for {stages.Count} stages");
+            foreach (var s in stages)
+            {
+                try
+                {
+                    var (computed, cached) = await plan.RunAsync(s.Name, r.GetValue(shardOpt), r.GetValue(requireCached));
+                    Console.WriteLine($"{s.Name}: {computed} unit(s) computed, {cached} cached");
+                }
+                catch (NotCachedException e)
+                {
+                    Console.Error.WriteLine($"pgig: {e.Message}");
+                    return 4;
+                }
+                if (s.Group == "Plots" && r.GetValue(shardOpt) is null)
+                    PublishResults(plan);
+            }
             return 0;
         }));
 

@@ -21,6 +21,9 @@ public sealed record PlannedStage(string Name, string Group, IReadOnlyList<Stage
 
 public enum Freshness { Fresh, Stale, Missing }
 
+/// <summary>A run with --require-cached found something to compute.</summary>
+public sealed class NotCachedException(string message) : Exception(message);
+
 public sealed record StageStatus(string Stage, Freshness State, int FreshUnits, int TotalUnits, string? Reason);
 
 /// <summary>
@@ -125,6 +128,16 @@ public sealed class PipelinePlan
         foreach (var u in s.Units) _unitsByHash.TryAdd(u.Key.Hash, u);
     }
 
+    /// <summary>The stages a name stands for: the stage itself, or for a group name such as Attribute every
+    /// stage of that group (Attribute:&lt;method&gt; for each method), as the Cake targets do.</summary>
+    public IReadOnlyList<PlannedStage> Resolve(string name)
+    {
+        var exact = _stages.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
+        if (exact is not null) return [exact];
+        var group = _stages.Where(s => string.Equals(s.Group, name, StringComparison.OrdinalIgnoreCase)).ToList();
+        return group.Count > 0 ? group : [Get(name)];
+    }
+
     public PlannedStage Get(string name) =>
         _stages.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? throw new ConfigException($"unknown stage '{name}'; stages of this config: {string.Join(", ", _stages.Select(s => s.Name))}");
@@ -158,14 +171,17 @@ public sealed class PipelinePlan
     /// Runs every unit of a stage (or one shard) after making sure each unit it depends on, transitively,
     /// is valid: like the Cake build, every upstream stage is checked, not only missing ones.
     /// </summary>
-    public async Task<(int Computed, int Cached)> RunAsync(string stageName, int? shard = null)
+    /// <param name="requireCached">Fail with <see cref="NotCachedException"/> instead of computing anything.</param>
+    public async Task<(int Computed, int Cached)> RunAsync(string stageName, int? shard = null, bool requireCached = false)
     {
         var stage = Get(stageName);
         if (!stage.Known)
             throw new InvalidOperationException($"stage {stage.Name} needs the evaluation set; run the Data stage first");
         var units = shard is null ? stage.Units : stage.Units.Where(u => u.Key.Slot.EndsWith($"/shard-{shard:0000}", StringComparison.Ordinal)).ToList();
         if (shard is not null && units.Count == 0)
-            throw new ArgumentException($"stage {stage.Name} has no shard {shard} (it has {stage.Units.Count})");
+            throw new ArgumentException(stage.Units.Any(u => u.Key.Slot.Contains("/shard-", StringComparison.Ordinal))
+                ? $"stage {stage.Name} has no shard {shard}; its shards are 0–{stage.Units.Count - 1}"
+                : $"stage {stage.Name} is not sharded; run it without --shard");
 
         var closure = new HashSet<string>(StringComparer.Ordinal);
         var pending = new Stack<StageKey>(units.SelectMany(u => u.Needs));
@@ -176,6 +192,13 @@ public sealed class PipelinePlan
             if (!_unitsByHash.TryGetValue(k.Hash, out var up))
                 throw new InvalidOperationException($"{k.Slot} is needed but this plan does not produce it");
             foreach (var n in up.Needs) pending.Push(n);
+        }
+        if (requireCached)
+        {
+            var notFresh = _stages.SelectMany(s => s.Units).Where(u => closure.Contains(u.Key.Hash)).Concat(units)
+                .FirstOrDefault(u => Cache.Check(u.Key, verifyContent: false).Status != CacheStatus.Fresh);
+            if (notFresh is not null)
+                throw new NotCachedException($"{notFresh.Key.Slot} would be computed, but --require-cached was given");
         }
         foreach (var up in _stages.SelectMany(s => s.Units).Where(u => closure.Contains(u.Key.Hash)))
             await EnsureAsync(up);

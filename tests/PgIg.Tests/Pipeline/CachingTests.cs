@@ -49,6 +49,23 @@ public class CachingTests : IDisposable
     }
 
     [Fact]
+    public async Task Require_cached_refuses_to_compute_and_group_names_stand_for_every_method()
+    {
+        await _h.RunAsync(_h.Yaml(Methods));
+        var plan = _h.Plan(_h.Yaml(Methods));
+        Assert.Equal((0, 1), await plan.RunAsync("Plots", requireCached: true));
+        Assert.Equal(new[] { "Attribute:vanilla_grad", "Attribute:integrate_grad", "Attribute:pattern_integrate_grad" },
+            plan.Resolve("attribute").Select(s => s.Name));
+        Assert.Equal("Data", Assert.Single(plan.Resolve("Data")).Name);
+
+        var changed = _h.Plan(_h.Yaml(Methods.Replace("steps: 5", "steps: 7")));
+        var e = await Assert.ThrowsAsync<NotCachedException>(() => changed.RunAsync("Plots", requireCached: true));
+        Assert.Contains("attribute:integrate_grad/shard-0000 would be computed", e.Message);
+        Assert.Equal(CacheStatus.Missing, changed.Cache.Check(changed.Get("Attribute:integrate_grad").Units[0].Key).Status); // nothing computed
+        Assert.Contains("is not sharded", (await Assert.ThrowsAsync<ArgumentException>(() => plan.RunAsync("Plots", shard: 0))).Message);
+    }
+
+    [Fact]
     public async Task Raising_val_size_reuses_every_existing_shard()
     {
         await _h.RunAsync(_h.Yaml(Methods, valSize: 20));
