@@ -25,7 +25,9 @@ public static class WholeNumbers
     {
         string text = r.Tokens.Count == 1 ? r.Tokens[0].Value : string.Join(" ", r.Tokens.Select(t => t.Value));
         if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v)) return v;
-        r.AddError($"{name}: '{text}' is not a whole number");
+        r.AddError(System.Numerics.BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)
+            ? $"{name}: {text} is out of range (at most {int.MaxValue})"
+            : $"{name}: '{text}' is not a whole number");
         return null;
     }
 }

@@ -67,7 +67,7 @@ public static class ConfigLoader
         {
             var unknown = only.Where(m => methods.All(x => x.Name != m)).ToList();
             if (unknown.Count > 0)
-                throw new ConfigException($"--methods names {string.Join(", ", unknown)}, which {file} does not configure; configured methods: {string.Join(", ", methods.Select(m => m.Name))}");
+                throw new ConfigException($"--methods names {string.Join(", ", unknown)}{Suggest.DidYouMean(unknown[0], methods.Select(m => m.Name))}, which {file} does not configure; configured methods: {string.Join(", ", methods.Select(m => m.Name))}");
             methods = methods.Where(m => only.Contains(m.Name)).ToList();
         }
         if (methods.FirstOrDefault(m => m.Kind == "exp_grad") is { } expGrad && quirks.ExpGradBatchBaselines)
@@ -79,7 +79,7 @@ public static class ConfigLoader
                 throw YamlNodeReader.Error(file, r.NodeOf("batch_size"), $"exp_grad in faithful mode takes its {n} baselines from the other images of the batch and needs batch_size > {n} (batch_size is {batch}). Raise batch_size, {Fixes}.");
             if (tail != 0 && tail <= n)
                 throw new ConfigException($"{file}: val_size {valSize}{(overrides.ValSize is not null ? " (--val-size)" : "")} leaves a last batch of {tail} images, but exp_grad in faithful mode takes its {n} baselines from the batch and needs more than {n} images in every batch. " +
-                    $"Use a val_size that is a multiple of batch_size ({batch}), e.g. {Math.Max(batch, valSize / batch * batch)} or {(valSize / batch + 1) * batch}, {Fixes}.");
+                    $"Use a val_size that is a multiple of batch_size ({batch}), e.g. {(valSize < batch ? $"{batch}" : $"{valSize / batch * batch} or {(valSize / batch + 1) * batch}")}, {Fixes}.");
         }
 
         return new PipelineConfig
@@ -138,7 +138,7 @@ public static class ConfigLoader
         var seq = r.Seq("orders");
         foreach (var (o, i) in orders.Select((o, i) => (o, i)))
             if (o is not ("morf" or "lerf" or "random"))
-                throw YamlNodeReader.Error(r.File, seq!.Children[i], $"field '{r.Path}.orders' has '{o}'; valid choices: morf, lerf, random");
+                throw YamlNodeReader.Error(r.File, seq!.Children[i], $"field '{r.Path}.orders' has '{o}'{Suggest.DidYouMean(o, ["morf", "lerf", "random"])}; valid choices: morf, lerf, random");
         if (orders.Distinct().Count() != orders.Count)
             throw YamlNodeReader.Error(r.File, r.NodeOf("orders"), $"field '{r.Path}.orders' lists an order twice: [{string.Join(", ", orders)}]");
         if (!orders.Any(o => o is "morf" or "lerf"))

@@ -98,7 +98,7 @@ public sealed class YamlNodeReader
         if (n is null) return fallback;
         var v = Scalar(key, n, $"one of: {string.Join(", ", choices)}");
         if (!choices.Contains(v))
-            throw Error(_file, n, $"field '{Field(key)}' is '{v}'; valid choices: {string.Join(", ", choices)}");
+            throw Error(_file, n, $"field '{Field(key)}' is '{v}'{Suggest.DidYouMean(v, choices)}; valid choices: {string.Join(", ", choices)}");
         return v;
     }
 

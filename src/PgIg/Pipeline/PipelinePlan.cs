@@ -140,7 +140,7 @@ public sealed class PipelinePlan
 
     public PlannedStage Get(string name) =>
         _stages.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new ConfigException($"unknown stage '{name}'; stages of this config: {string.Join(", ", _stages.Select(s => s.Name))}");
+        ?? throw new ConfigException($"unknown stage '{name}'{Suggest.DidYouMean(name, _stages.Select(s => s.Name).Concat(Groups))}; stages of this config: {string.Join(", ", _stages.Select(s => s.Name))}");
 
     public IEnumerable<StageKey> AllKeys() => _stages.SelectMany(s => s.Units).Select(u => u.Key);
 

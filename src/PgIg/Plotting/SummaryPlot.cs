@@ -47,7 +47,7 @@ public static class SummaryPlot
             float split = Width * 0.58f;
             Figure.RenderPlot(canvas, auc, 0, top, split, bottom);
             Figure.RenderPlot(canvas, aopc, split, top, Width, bottom);
-            DrawFooter(canvas, height, styles.Values.Any(s => s.IsPattern));
+            DrawFooter(canvas, height, styles.Values.Any(s => s.IsPattern), higherAucIsBetter);
         }, pngPath, svgPath);
     }
 
@@ -147,11 +147,11 @@ public static class SummaryPlot
         return plot;
     }
 
-    static void DrawFooter(SKCanvas canvas, int height, bool anyPattern)
+    static void DrawFooter(SKCanvas canvas, int height, bool anyPattern, bool higherAucIsBetter)
     {
         using SKFont font = Figure.Font(15);
         using var paint = new SKPaint { IsAntialias = true, Color = Figure.MutedTextColor };
-        string note = "whiskers: 95% CI · sorted by AUC, best MoRF method on top"
+        string note = $"whiskers: 95% CI · sorted by AUC, best {(higherAucIsBetter ? "LeRF" : "MoRF")} method on top"
                       + (anyPattern ? " · hatched: pattern-guided method (same color as its base method)" : "");
         canvas.DrawText(Figure.FitText(note, font, Width - 40), Width / 2f, height - 16, SKTextAlign.Center, font, paint);
     }
