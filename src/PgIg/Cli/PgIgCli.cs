@@ -24,6 +24,10 @@ public static class PgIgCli
         {
             var (plan, ctx) = Open(common.Load(r));
             var stage = r.GetValue(stageArg)!;
+            // Ctrl-C / kill: say what survives; the unit being written is discarded (its temporary directory is
+            // removed by the next run of that unit or by pgig clean)
+            using var onInt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Interrupted);
+            using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Interrupted);
             if (plan.Resolve(stage).Any(s => !s.Known))
             {
                 if (r.GetValue(requireCached))
@@ -122,6 +126,9 @@ public static class PgIgCli
         }
         return await parsed.InvokeAsync();
     }
+
+    static void Interrupted(System.Runtime.InteropServices.PosixSignalContext c) =>
+        Console.Error.WriteLine($"pgig: {c.Signal} received; finished units stay cached, and rerunning the same command resumes from them");
 
     static IEnumerable<string> CommandPath(Command c, RootCommand root)
     {
