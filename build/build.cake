@@ -100,8 +100,11 @@ void RunStage(string stage)
 string SkipReason(string name) =>
     plan.TryGetValue(name, out var s) && s.GetProperty("total").GetInt32() == 0 ? $"{name}: nothing to do for this config" : $"{name} is cached";
 
-CakeTaskBuilder StageTask(string name) =>
-    Task(name).WithCriteria(() => !IsFresh(name), SkipReason(name)).Does(() => RunStage(name));
+// Cake refuses a target whose own criteria fail ("could not reach target"), so the target stage itself
+// checks freshness in its action instead
+CakeTaskBuilder StageTask(string name) => string.Equals(name, target, StringComparison.OrdinalIgnoreCase)
+    ? Task(name).Does(() => { if (IsFresh(name)) Information(SkipReason(name)); else RunStage(name); })
+    : Task(name).WithCriteria(() => !IsFresh(name), SkipReason(name)).Does(() => RunStage(name));
 
 // ---- tasks ----
 Task("Build")
