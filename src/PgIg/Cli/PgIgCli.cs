@@ -164,6 +164,9 @@ public static class PgIgCli
             table.AddRow(Markup.Escape(s.Stage), $"[{color}]{s.State.ToString().ToLowerInvariant()}[/]", $"{s.FreshUnits}/{s.TotalUnits}", Markup.Escape(s.Reason ?? ""));
         }
         AnsiConsole.Write(table);
+        int leftovers = CacheCleaner.Leftovers(p.Cache.Root);
+        if (leftovers > 0)
+            Console.WriteLine($"{leftovers} temporary director{(leftovers == 1 ? "y" : "ies")} left by interrupted runs in {p.Cache.Root}; `pgig clean` (or rerunning those units) removes them");
     }
 
     /// <summary>Turns expected failures into one clear message and a non-zero exit code.</summary>

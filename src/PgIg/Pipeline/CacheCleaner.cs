@@ -30,6 +30,10 @@ public static class CacheCleaner
         return (kept, removed, bytes, inUse);
     }
 
+    /// <summary>Temporary directories that no running process is writing: leftovers of interrupted runs.</summary>
+    public static int Leftovers(string root) => !Directory.Exists(root) ? 0 : Directory.GetDirectories(root)
+        .Sum(stageDir => Directory.GetDirectories(stageDir, ".tmp-*").Count(d => !BeingWritten(stageDir, Path.GetFileName(d))));
+
     /// <summary>A temporary directory is live while some process holds the lock of its key.</summary>
     static bool BeingWritten(string stageDir, string tmpName)
     {

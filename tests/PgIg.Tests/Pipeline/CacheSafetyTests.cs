@@ -48,6 +48,7 @@ public sealed class CacheSafetyTests : IDisposable
         using (FileLock.Acquire(ArtifactCache.LockPath(stageDir, live), TimeSpan.Zero))
         {
             File.Create(ArtifactCache.LockPath(stageDir, dead)).Dispose(); // a lock file nobody holds any more
+            Assert.Equal(1, CacheCleaner.Leftovers(Path.Combine(_dir, "cache"))); // the dead one only
             var (_, removed, _, inUse) = CacheCleaner.RemoveUnreferenced(Path.Combine(_dir, "cache"), new HashSet<string>());
             Assert.Equal((1, 1), (removed, inUse));
         }
