@@ -21,6 +21,8 @@ public sealed class CommonOptions
     public PipelineConfig Load(ParseResult r)
     {
         var methods = r.GetValue(Methods)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (methods is { Length: 0 })
+            throw new ConfigException("--methods is empty; give a comma-separated list of configured method names, or leave the option out for all of them");
         var key = r.GetValue(ImageNetKey) ?? Environment.GetEnvironmentVariable("PGIG_IMAGENET_KEY");
         return ConfigLoader.Load(r.GetValue(Config)!, new ConfigOverrides(r.GetValue(ValSize), methods, r.GetValue(CacheDir), r.GetValue(ResultsDir), string.IsNullOrEmpty(key) ? null : key));
     }
