@@ -16,13 +16,18 @@ namespace PgIg.Bench;
 /// </summary>
 public static class BenchRunner
 {
-    /// <summary>The architecture with seeded He-initialised weights.</summary>
-    public static SequentialNet BuildModel(string model, long seed)
+    /// <summary>The architecture with seeded He-initialised weights (drawn on the CPU, so every device gets the
+    /// same ones), on <paramref name="device"/> (default: the CPU).</summary>
+    public static SequentialNet BuildModel(string model, long seed, Device? device = null)
     {
         var spec = Architectures.ByName(model);
         using var gen = Seeds.Generator(seed, "bench-weights", model);
         var (w, b) = Architectures.Initial(spec, gen);
-        return Architectures.Build(spec, w, b);
+        var net = Architectures.Build(spec, w, b);
+        if (device is null || device.type == DeviceType.CPU) return net;
+        var moved = net.To(device);
+        net.Dispose();
+        return moved;
     }
 
     public static BenchResult MeasureMethod(string model, string methodText, BenchSettings s, bool isolated)
@@ -32,7 +37,7 @@ public static class BenchRunner
         using var work = Workload.Create(model, s);
         using var patterns = m.UsesPatterns ? PatternSet.Ones(work.Net) : null;
         using var rule = MethodRegistry.CreateRule(m, work.Net, patterns);
-        var reference = m.Kind == "exp_grad" ? ReferenceSet(work.Net, s, model) : null;
+        var reference = m.Kind == "exp_grad" ? ReferenceSet(work, s, model) : null;
         var method = MethodRegistry.Create(m, rule, work.Net, BenchMethods.Quirks, s.MemoryBudgetBytes, reference);
 
         if (MethodRegistry.Find(m.Kind)!.NeedsBackward)
@@ -164,12 +169,12 @@ public static class BenchRunner
     }
 
     /// <summary>exp_grad baselines: seeded random images, as many as one batch (see <see cref="BenchMethods.Quirks"/>).</summary>
-    static Tensor ReferenceSet(SequentialNet net, BenchSettings s, string model)
+    static Tensor ReferenceSet(Workload work, BenchSettings s, string model)
     {
         using var gen = Seeds.Generator(s.Seed, "bench-reference", model);
         using var scope = torch.NewDisposeScope();
-        return torch.randn(new long[] { Math.Max(2, s.Batch) }.Concat(net.InputShape).ToArray(), generator: gen)
-            .to(Devices.Resolve(s.Device, "--device")).MoveToOuterDisposeScope();
+        return torch.randn(new long[] { Math.Max(2, s.Batch) }.Concat(work.Net.InputShape).ToArray(), generator: gen)
+            .to(work.Device).MoveToOuterDisposeScope();
     }
 
     /// <summary>The network, seeded random inputs and their predicted classes (argmax on the clean input, spec §4.1).</summary>
@@ -187,13 +192,7 @@ public static class BenchRunner
         {
             if (s.Images < 1 || s.Batch < 1) throw new ArgumentException("images and batch must be at least 1");
             var device = Devices.Resolve(s.Device, "--device");
-            var net = BuildModel(model, s.Seed);
-            if (device.type != DeviceType.CPU)
-            {
-                var moved = net.To(device);
-                net.Dispose();
-                net = moved;
-            }
+            var net = BuildModel(model, s.Seed, device);
             // drawn on the CPU generator, so every device times the same images
             using var gen = Seeds.Generator(s.Seed, "bench-images", model);
             Tensor images;

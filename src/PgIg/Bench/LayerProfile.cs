@@ -97,10 +97,8 @@ public static class LayerProfile
         foreach (var model in plan.Models)
         {
             var s = plan.SettingsFor(model);
-            using var built = BenchRunner.BuildModel(model, plan.Seed);
             var device = Devices.Resolve(plan.Device, "--device");
-            using var moved = device.type == DeviceType.CPU ? null : built.To(device);
-            var net = moved ?? built;
+            using var net = BenchRunner.BuildModel(model, plan.Seed, device);
             using var rule = new GradientRule(net);
             long examples = s.Batch * 24L;
             var sizing = new Backprop(net, rule, SeedMode.One, OutputHead.Softmax, s.MemoryBudgetBytes);

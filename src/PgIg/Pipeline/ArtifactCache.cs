@@ -21,7 +21,13 @@ public sealed class ArtifactCache(string root)
     public string DirectoryOf(StageKey key) => Path.Combine(Root, key.Stage, key.Hash);
 
     /// <summary>Temporary directories of a key being computed: ".tmp-&lt;first 16 hex of the key&gt;-&lt;pid&gt;-&lt;guid&gt;".</summary>
-    public static string TmpPrefix(string keyHash) => $".tmp-{keyHash[..16]}-";
+    public static string TmpPrefix(string keyHash) => $"{TmpMarker}{keyHash[..16]}-";
+
+    const string TmpMarker = ".tmp-";
+
+    /// <summary>For a temporary directory's name, the key prefix it was made for; null for any other name.</summary>
+    public static string? KeyPrefixOfTmp(string dirName) =>
+        dirName.StartsWith(TmpMarker, StringComparison.Ordinal) ? dirName[TmpMarker.Length..].Split('-')[0] : null;
 
     /// <summary>The per-key lock a computing process holds (<see cref="GetOrComputeAsync"/>).</summary>
     public static string LockPath(string stageDir, string keyHash) => Path.Combine(stageDir, ".locks", keyHash + ".lock");

@@ -21,7 +21,7 @@ public static class CacheCleaner
                 var name = Path.GetFileName(d);
                 if (name == ".locks") continue;
                 if (keep.Contains(Path.Combine(stage, name))) { kept++; continue; }
-                if (name.StartsWith(".tmp-", StringComparison.Ordinal) && BeingWritten(stageDir, name)) { inUse++; continue; }
+                if (BeingWritten(stageDir, name)) { inUse++; continue; }
                 bytes += new DirectoryInfo(d).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
                 Directory.Delete(d, true);
                 removed++;
@@ -32,12 +32,13 @@ public static class CacheCleaner
 
     /// <summary>Temporary directories that no running process is writing: leftovers of interrupted runs.</summary>
     public static int Leftovers(string root) => !Directory.Exists(root) ? 0 : Directory.GetDirectories(root)
-        .Sum(stageDir => Directory.GetDirectories(stageDir, ".tmp-*").Count(d => !BeingWritten(stageDir, Path.GetFileName(d))));
+        .Sum(stageDir => Directory.GetDirectories(stageDir).Select(Path.GetFileName)
+            .Count(n => ArtifactCache.KeyPrefixOfTmp(n!) is not null && !BeingWritten(stageDir, n!)));
 
-    /// <summary>A temporary directory is live while some process holds the lock of its key.</summary>
-    static bool BeingWritten(string stageDir, string tmpName)
+    /// <summary>True for a temporary directory whose key's lock some process holds (it is being written).</summary>
+    static bool BeingWritten(string stageDir, string dirName)
     {
-        string prefix = tmpName.Split('-')[1]; // ".tmp-<hash16>-<pid>-<guid>"
+        if (ArtifactCache.KeyPrefixOfTmp(dirName) is not { } prefix) return false;
         var locks = Path.Combine(stageDir, ".locks");
         return Directory.Exists(locks) && Directory.GetFiles(locks, prefix + "*.lock").Any(FileLock.IsHeld);
     }

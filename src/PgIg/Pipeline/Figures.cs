@@ -31,14 +31,16 @@ public static class Figures
             w.RegisterFile($"degradation{suffix}.svg");
         }
 
-        // one summary figure per ranked order (the random order has a single, method-independent series)
-        foreach (var order in c.Degrade.Orders.Where(o => o != "random"))
+        // one summary figure per ranked order (the random order has a single, method-independent series, quoted
+        // in each subtitle as the reference); the first ranked order's is summary.png
+        var ranked = c.Degrade.Orders.Where(o => o != "random").ToList();
+        var random = summaries.FirstOrDefault(s => s.Order == "random");
+        string reference = random is null ? "" : $"; random order: AUC {random.Auc.Value:0.000}, AOPC {random.Aopc.Value:0.000}";
+        foreach (var order in ranked)
         {
-            string suffix = order == c.Degrade.Orders.First(o => o != "random") ? "" : "_" + order;
+            string suffix = order == ranked[0] ? "" : "_" + order;
             var rows = summaries.Where(s => s.Order == order)
                 .Select(s => new SummaryRow(s.Method, s.Auc.Value, s.Auc.Low, s.Auc.High, s.Aopc.Value, s.Aopc.Low, s.Aopc.High)).ToList();
-            var random = summaries.FirstOrDefault(s => s.Order == "random");
-            string reference = random is null ? "" : $"; random order: AUC {random.Auc.Value:0.000}, AOPC {random.Aopc.Value:0.000}";
             SummaryPlot.Save(rows, $"Area under the degradation curve ({order.ToUpperInvariant()}) and AOPC, 95% bootstrap CI",
                 subtitle + reference, pairs, w.PathOf($"summary{suffix}.png"), w.PathOf($"summary{suffix}.svg"),
                 higherAucIsBetter: order == "lerf");

@@ -9,9 +9,6 @@ namespace PgIg.Pipeline;
 /// <summary>The Plots stage's outputs: curves CSV (the original's results.csv layout), summary CSV, and figures.</summary>
 public static class Reports
 {
-    public static readonly string[] ResultFiles =
-        ["degradation.csv", "degradation.png", "degradation.svg", "summary.csv", "summary.png", "summary.svg", "saliency.png", "saliency.svg"];
-
     public static async Task WriteAsync(ArtifactWriter w, PipelineConfig c, ITrack track, Dictionary<string, List<CurveRow>> curves,
         List<ImageRow> gridImages, List<(string Method, List<MapRow> Maps)> gridMaps)
     {
