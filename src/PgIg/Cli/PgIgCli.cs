@@ -73,7 +73,8 @@ public static class PgIgCli
                     methods = p.Config.Methods.Select(m => m.Name),
                     plots_dir = p.PlotsKey is null ? null : p.Cache.DirectoryOf(p.PlotsKey),
                     results_dir = Path.GetFullPath(p.Config.ResultsDir),
-                    stages = status.Select(s => new { name = s.Stage, group = p.Get(s.Stage).Group, state = s.State.ToString().ToLowerInvariant(), fresh = s.FreshUnits, total = s.TotalUnits, known = p.Get(s.Stage).Known, reason = s.Reason }),
+                    stages = status.Select(s => new { name = s.Stage, group = p.Get(s.Stage).Group, state = s.State.ToString().ToLowerInvariant(), fresh = s.FreshUnits, total = s.TotalUnits, known = p.Get(s.Stage).Known, reason = s.Reason,
+                        units = p.Get(s.Stage).Units.Select(u => new { slot = u.Key.Slot, key = u.Key.Hash }) }),
                 }));
             }
             else PrintStatus(p, status);
