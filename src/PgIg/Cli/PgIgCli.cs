@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using PgIg.Config;
 using PgIg.Pipeline;
+using PgIg.Stages;
 using PgIg.Tracks;
 using Spectre.Console;
 
@@ -105,7 +106,7 @@ public static class PgIgCli
                 return Task.FromResult(0);
             }
             var (p, _) = Open(cfg);
-            var (kept, gone, bytes, inUse) = CacheCleaner.RemoveUnreferenced(p);
+            var (kept, gone, bytes, inUse) = CacheCleaner.RemoveUnreferenced(p.Cache, p.AllKeys());
             Console.WriteLine($"kept {kept} artifacts referenced by {cfg.SourceFile}; removed {gone} ({bytes / 1e6:0.0} MB)" +
                 (inUse > 0 ? $"; left {inUse} temporary director{(inUse == 1 ? "y" : "ies")} that a running pgig process is writing" : ""));
             return Task.FromResult(0);

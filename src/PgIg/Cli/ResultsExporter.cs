@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using PgIg.Formats;
 using PgIg.Pipeline;
+using PgIg.Stages;
 
 namespace PgIg.Cli;
 

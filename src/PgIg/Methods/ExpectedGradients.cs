@@ -13,6 +13,15 @@ namespace PgIg.Methods;
 /// </summary>
 public sealed class ExpectedGradients(IGradientSource source, int samples, bool batchBaselines, Tensor? referenceSet, long memoryBudgetBytes) : AttributionMethod
 {
+    /// <summary>Faithful (B8): baselines from the batch itself; corrected: from a fixed reference set.</summary>
+    public static readonly MethodKind Declaration = new("exp_grad", [ParamSpec.Samples(49)], "expected gradients",
+        b => new ExpectedGradients(b.Gradient, b.Method.Int("n_samples"), b.Quirks.ExpGradBatchBaselines, b.ReferenceSet, b.MemoryBudgetBytes))
+    {
+        OwnQuirks = q => [("exp_grad_batch_baselines", q.ExpGradBatchBaselines)],
+        BatchCoupled = q => q.ExpGradBatchBaselines,
+        UsesReferenceSet = q => !q.ExpGradBatchBaselines,
+    };
+
     public override string Kind => "exp_grad";
     public override long PassesPerImage => samples * source.PassesPerInput;
 

@@ -14,6 +14,18 @@ namespace PgIg.Methods;
 /// </summary>
 public sealed class IntegratedGradients : AttributionMethod
 {
+    /// <summary>B3 decides whether α = 1 is evaluated.</summary>
+    public static IEnumerable<(string Name, bool Value)> KeyQuirks(PgIg.Config.Quirks q) => [("ig_exclude_endpoint", q.IgExcludeEndpoint)];
+
+    public static readonly MethodKind Declaration = new("integrate_grad", [ParamSpec.Steps], "integrated gradients, zero baseline",
+        b => new IntegratedGradients(b.Gradient, b.Method.Int("steps"), !b.Quirks.IgExcludeEndpoint, b.MemoryBudgetBytes))
+    { OwnQuirks = KeyQuirks };
+
+    /// <summary>SG-IG: integrated gradients of SmoothGrad gradients, so both families' quirks enter its key.</summary>
+    public static readonly MethodKind SmoothGradIg = new("sg_ig", [ParamSpec.Steps, ParamSpec.Spread, ParamSpec.Samples(25)], "integrated gradients of SmoothGrad gradients",
+        b => new IntegratedGradients(b.Tunnel(NoiseReduction.Mean), b.Method.Int("steps"), !b.Quirks.IgExcludeEndpoint, b.MemoryBudgetBytes, "sg_ig"))
+    { OwnQuirks = q => KeyQuirks(q).Concat(NoiseTunnel.KeyQuirks(q)), BatchCoupled = NoiseTunnel.BatchCoupled };
+
     readonly IGradientSource _source;
     readonly long _memoryBudgetBytes;
     readonly string _kind;

@@ -6,14 +6,6 @@ using static TorchSharp.torch;
 
 namespace PgIg.Methods;
 
-public enum ParamType { Int, Double, Bool }
-
-/// <summary>One tunable parameter of a method; the default is the original's (spec §5).</summary>
-public sealed record ParamSpec(string Name, ParamType Type, object Default, string Doc);
-
-/// <summary>A method family known to the pipeline.</summary>
-public sealed record MethodKind(string Name, IReadOnlyList<ParamSpec> Params, string Doc, bool NeedsBackward = true);
-
 /// <summary>A config method entry after defaults and shorthand are resolved. Its identity for caching is
 /// (Kind, Rule, Params, Seed), not the display name.</summary>
 public sealed record ResolvedMethod(string Name, string Kind, string Rule, IReadOnlyDictionary<string, object> Params, long Seed)
@@ -32,23 +24,13 @@ public sealed record ResolvedMethod(string Name, string Kind, string Rule, IRead
 /// <summary>All methods and rules, their parameters and defaults, and how to build them.</summary>
 public static class MethodRegistry
 {
-    static ParamSpec Steps => new("steps", ParamType.Int, 25, "integration steps m (faithful: α = k/m for k = 1…m−1, divided by m)");
-    static ParamSpec Spread => new("stdev_spread", ParamType.Double, 0.15, "noise σ as a fraction of the input range (max − min)");
-    static ParamSpec Samples(int n) => new("n_samples", ParamType.Int, n, "number of samples");
-
-    public static readonly IReadOnlyList<MethodKind> Kinds = new MethodKind[]
-    {
-        new("vanilla_grad", [], "input gradient of the target output"),
-        new("grad_x_input", [], "input ⊙ gradient"),
-        new("integrate_grad", [Steps], "integrated gradients, zero baseline"),
-        new("guided_backprop", [], "gradient with guided ReLUs (only positive gradients pass)"),
-        new("smooth_grad", [Spread, Samples(25)], "SmoothGrad: mean gradient under input noise"),
-        new("smooth_grad2", [Spread, Samples(25)], "SmoothGrad²: mean squared gradient under input noise"),
-        new("var_grad", [Spread, Samples(25)], "VarGrad: variance of the gradient under input noise"),
-        new("sg_ig", [Steps, Spread, Samples(25)], "integrated gradients of SmoothGrad gradients"),
-        new("exp_grad", [Samples(49)], "expected gradients"),
-        new("random", [], "uniform random map (baseline)", NeedsBackward: false),
-    };
+    /// <summary>Every method kind, each declared in its own file; adding a method adds one line here.</summary>
+    public static readonly IReadOnlyList<MethodKind> Kinds =
+    [
+        VanillaGrad.Declaration, GradXInput.Declaration, IntegratedGradients.Declaration, VanillaGrad.Guided,
+        NoiseTunnelMethod.SmoothGrad, NoiseTunnelMethod.SmoothGrad2, NoiseTunnelMethod.VarGrad, IntegratedGradients.SmoothGradIg,
+        ExpectedGradients.Declaration, RandomAttribution.Declaration,
+    ];
 
     /// <summary>gradient: W; guided: W with guided ReLU; pattern: W⊙A (PatternAttribution); patternnet: A.</summary>
     public static readonly IReadOnlyList<string> Rules = new[] { "gradient", "pattern", "patternnet" };
@@ -56,6 +38,8 @@ public static class MethodRegistry
     public static bool RuleUsesPatterns(string rule) => rule is "pattern" or "patternnet";
 
     public static MethodKind? Find(string kind) => Kinds.FirstOrDefault(k => k.Name == kind);
+
+    public static MethodKind KindOf(ResolvedMethod m) => Find(m.Kind) ?? throw new ArgumentException($"unknown method kind '{m.Kind}'");
 
     /// <summary>The original's method strings: a kind, optionally prefixed with <c>pattern_</c> (rule pattern).</summary>
     public static (string Kind, string Rule)? ParseShorthand(string s)
@@ -72,7 +56,7 @@ public static class MethodRegistry
     /// <summary>Seed and output head of a method under the quirks (spec §4.2, B9, B17).</summary>
     public static (SeedMode Seed, OutputHead Head) SeedFor(ResolvedMethod m, Quirks q)
     {
-        bool originalUsesProbability = RuleUsesPatterns(m.Rule) || m.Kind == "guided_backprop";
+        bool originalUsesProbability = RuleUsesPatterns(m.Rule) || KindOf(m).ProbabilitySeedInOriginal;
         var seed = originalUsesProbability && q.ProbabilitySeedForPatternAndGuided ? SeedMode.Probability : SeedMode.One;
         return (seed, q.BackpropFromSoftmax ? OutputHead.Softmax : OutputHead.Logit);
     }
@@ -86,7 +70,7 @@ public static class MethodRegistry
             "patternnet" => new PatternNetRule(net, patterns ?? throw new InvalidOperationException($"method '{m.Name}' uses rule patternnet but no patterns are loaded")),
             _ => throw new ArgumentException($"unknown rule '{m.Rule}'"),
         };
-        return m.Kind == "guided_backprop" ? new GuidedRule(rule) : rule;
+        return KindOf(m).WrapRule(rule);
     }
 
     /// <summary>Builds the method over a backward rule. The rule (which may own W⊙A tensors) is created once and reused for every batch.</summary>
@@ -94,21 +78,6 @@ public static class MethodRegistry
     {
         var (seed, head) = SeedFor(m, q);
         var grad = new RuleGradient(new Backprop(net, rule, seed, head, memoryBudgetBytes));
-        var noise = new NoiseQuirks(q.CumulativeNoise, q.CumulativeGradient, q.BatchSigma);
-        NoiseTunnel Tunnel(NoiseReduction r) => new(grad, r, m.Double("stdev_spread"), m.Int("n_samples"), noise, memoryBudgetBytes);
-        bool endpoint = !q.IgExcludeEndpoint;
-        return m.Kind switch
-        {
-            "vanilla_grad" or "guided_backprop" => new VanillaGrad(grad, m.Kind),
-            "grad_x_input" => new GradXInput(grad),
-            "integrate_grad" => new IntegratedGradients(grad, m.Int("steps"), endpoint, memoryBudgetBytes),
-            "smooth_grad" => new NoiseTunnelMethod(m.Kind, Tunnel(NoiseReduction.Mean)),
-            "smooth_grad2" => new NoiseTunnelMethod(m.Kind, Tunnel(NoiseReduction.MeanOfSquares)),
-            "var_grad" => new NoiseTunnelMethod(m.Kind, Tunnel(NoiseReduction.Variance)),
-            "sg_ig" => new IntegratedGradients(Tunnel(NoiseReduction.Mean), m.Int("steps"), endpoint, memoryBudgetBytes, "sg_ig"),
-            "exp_grad" => new ExpectedGradients(grad, m.Int("n_samples"), q.ExpGradBatchBaselines, referenceSet, memoryBudgetBytes),
-            "random" => new RandomAttribution(),
-            _ => throw new ArgumentException($"unknown method kind '{m.Kind}'"),
-        };
+        return KindOf(m).Build(new MethodBuild(m, grad, q, memoryBudgetBytes, referenceSet));
     }
 }

@@ -22,6 +22,13 @@ public sealed record NoiseQuirks(bool CumulativeNoise, bool CumulativeGradient, 
 public sealed class NoiseTunnel(IGradientSource inner, NoiseReduction reduction, double stdevSpread, int samples,
     NoiseQuirks quirks, long memoryBudgetBytes) : IGradientSource
 {
+    /// <summary>B4, B5 and B7 change every noise-tunnel method's maps.</summary>
+    public static IEnumerable<(string Name, bool Value)> KeyQuirks(PgIg.Config.Quirks q) =>
+        [("cumulative_noise", q.CumulativeNoise), ("cumulative_gradient", q.CumulativeGradient), ("batch_sigma", q.BatchSigma)];
+
+    /// <summary>Under B7 σ comes from the whole batch's range, so a map depends on the batch's other images.</summary>
+    public static bool BatchCoupled(PgIg.Config.Quirks q) => q.BatchSigma;
+
     public long PassesPerInput => samples * inner.PassesPerInput;
     public int Samples => samples;
 

@@ -7,6 +7,8 @@ namespace PgIg.Methods;
 /// <summary>The random baseline (spec §5.11): U[0,1) noise of the input's shape, seeded per image.</summary>
 public sealed class RandomAttribution : AttributionMethod
 {
+    public static readonly MethodKind Declaration = new("random", [], "uniform random map (baseline)", _ => new RandomAttribution(), NeedsBackward: false);
+
     public override string Kind => "random";
     public override long PassesPerImage => 0;
 

@@ -32,10 +32,22 @@ public sealed class ArtifactCache(string root)
     /// <summary>The per-key lock a computing process holds (<see cref="GetOrComputeAsync"/>).</summary>
     public static string LockPath(string stageDir, string keyHash) => Path.Combine(stageDir, ".locks", keyHash + ".lock");
 
-    /// <summary>What a pgig cache root may hold: stage directories, downloads, the run log and the file-hash memo
-    /// (Tracks/FileHashMemo, with its temporary file while it is written).</summary>
-    public static bool IsCacheRootEntry(string name) => name is "fetch" or "data" or "train" or "patterns" or "preprocess"
-        or "attribute" or "degrade" or "plots" or "downloads" or "runlog.jsonl" || name.StartsWith("file-hashes.json", StringComparison.Ordinal);
+    /// <summary>
+    /// What a pgig cache root may hold, judged by shape, not by stage names: the run log, downloads, the file-hash
+    /// memo (with its temporary file while it is written), and stage directories, whose entries are artifact
+    /// directories named by a key (64 hex digits), locks, and temporary or trash directories.
+    /// </summary>
+    public static bool IsCacheRootEntry(string root, string name)
+    {
+        if (name is "downloads" or "runlog.jsonl" || name.StartsWith("file-hashes.json", StringComparison.Ordinal)) return true;
+        var dir = Path.Combine(root, name);
+        if (!Directory.Exists(dir) || name.StartsWith('.')) return false;
+        // every stage directory pgig makes holds its .locks folder from the first computation on
+        var entries = Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).ToList();
+        return entries.Count > 0 && entries.All(e =>
+            e is ".locks" || e!.StartsWith(TmpMarker, StringComparison.Ordinal) || e.StartsWith(".trash-", StringComparison.Ordinal) ||
+            (e.Length == 64 && e.All(char.IsAsciiHexDigitLower) && Directory.Exists(Path.Combine(dir, e))));
+    }
 
     /// <param name="verifyContent">true: hash every file. false (status, planning): hash only files whose size or
     /// modification time differs from publication, so an edited or replaced file is still caught.</param>

@@ -4,8 +4,8 @@ namespace PgIg.Pipeline;
 public static class CacheCleaner
 {
     /// <param name="inUse">Temporary directories skipped because a running pgig process is writing them.</param>
-    public static (int Kept, int Removed, long Bytes, int InUse) RemoveUnreferenced(PipelinePlan plan) =>
-        RemoveUnreferenced(plan.Cache.Root, plan.AllKeys().Select(k => Path.Combine(k.Stage, k.Hash)).ToHashSet(StringComparer.Ordinal));
+    public static (int Kept, int Removed, long Bytes, int InUse) RemoveUnreferenced(ArtifactCache cache, IEnumerable<StageKey> keep) =>
+        RemoveUnreferenced(cache.Root, keep.Select(k => Path.Combine(k.Stage, k.Hash)).ToHashSet(StringComparer.Ordinal));
 
     /// <param name="keep">"&lt;stage&gt;/&lt;key&gt;" paths to keep.</param>
     public static (int Kept, int Removed, long Bytes, int InUse) RemoveUnreferenced(string root, IReadOnlySet<string> keep)
@@ -51,7 +51,7 @@ public static class CacheCleaner
     {
         if (!Directory.Exists(cacheDir)) return 0;
         var foreign = Directory.EnumerateFileSystemEntries(cacheDir).Select(Path.GetFileName)
-            .Where(n => !ArtifactCache.IsCacheRootEntry(n!)).Order(StringComparer.Ordinal).ToList();
+            .Where(n => !ArtifactCache.IsCacheRootEntry(cacheDir, n!)).Order(StringComparer.Ordinal).ToList();
         if (foreign.Count > 0)
             throw new InvalidOperationException(
                 $"refusing to delete {Path.GetFullPath(cacheDir)}: it does not look like a pgig cache (it holds {string.Join(", ", foreign.Take(5))}{(foreign.Count > 5 ? ", ..." : "")}). Check --cache-dir / cache_dir.");

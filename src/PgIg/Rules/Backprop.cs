@@ -35,6 +35,10 @@ public sealed class Backprop
     /// <summary>Number of forward+backward passes run so far (one per example), for benchmarks.</summary>
     public long Passes { get; private set; }
 
+    /// <summary>The quirks that shape every backward pass (B9 output head, B17 seed), part of every gradient method's key.</summary>
+    public static IEnumerable<(string Name, bool Value)> KeyQuirks(PgIg.Config.Quirks q) =>
+        [("backprop_from_softmax", q.BackpropFromSoftmax), ("probability_seed", q.ProbabilitySeedForPatternAndGuided)];
+
     public Backprop(SequentialNet net, BackwardRule rule, SeedMode seed, OutputHead head, long memoryBudgetBytes)
     {
         Net = net; Rule = rule; Seed = seed; Head = head;

@@ -26,10 +26,11 @@ public sealed class ImageFolderTrack : VggImageTrack
             source = new { kind = "folder", images = _listing.Images.Count, classes = _listing.Classes.Count, listing_sha256 = _listing.Fingerprint() };
         }
         catch (DataSourceException) { source = new { kind = "absent" }; } // ComputeData reports it
-        DataKey = new StageKey("data", "data", "data-image-folder-v1", new { track = "image-folder", root = _root, source });
+        DataConfig = new { track = "image-folder", root = _root, source };
     }
 
-    public override StageKey DataKey { get; }
+    public override string DataCodeVersion => "data-image-folder-v1";
+    public override object DataConfig { get; }
     public override string DatasetLabel => $"image folder {Path.GetFileName(_root)}";
 
     static ListingData Read(string root)
@@ -46,5 +47,5 @@ public sealed class ImageFolderTrack : VggImageTrack
 
     static string Layout => $"<class>/<images> (extensions {string.Join(", ", ImageNetSource.ImageExtensions.Select(e => e[1..]))}, any case, any image size)";
 
-    public override Task ComputeDataAsync(ArtifactWriter w, StageContext ctx) => WriteListingAsync(w, _listing ?? Read(_root), ctx);
+    public override Task<DataSnapshot> LocateAsync(StageContext ctx) => Task.FromResult(Snapshot(_listing ?? Read(_root)));
 }

@@ -36,7 +36,7 @@ public sealed class ImageNetTrack : VggImageTrack
                 source = key is not null && c.Data.Download ? DownloadSource() : new { kind = "absent" };
             }
         }
-        DataKey = new StageKey("data", "data", "data-imagenet-v1", new { track = "imagenet", root = _root, source });
+        DataConfig = new { track = "imagenet", root = _root, source };
     }
 
     static object DownloadSource() => new
@@ -45,10 +45,11 @@ public sealed class ImageNetTrack : VggImageTrack
         archives = new[] { ImageNetDownload.DevkitArchive, ImageNetDownload.ValArchive }.Select(a => new { file = a.FileName, md5 = a.Md5 }).ToArray(),
     };
 
-    public override StageKey DataKey { get; }
+    public override string DataCodeVersion => "data-imagenet-v1";
+    public override object DataConfig { get; }
     public override string DatasetLabel => "ImageNet val";
 
-    public override async Task ComputeDataAsync(ArtifactWriter w, StageContext ctx)
+    public override async Task<DataSnapshot> LocateAsync(StageContext ctx)
     {
         var listing = _listing;
         if (listing is null && !ImageNetKeyDownload.IsDone(_root))
@@ -67,6 +68,6 @@ public sealed class ImageNetTrack : VggImageTrack
             }
         }
         listing ??= List(ImageNetSource.Describe(_root), valNumberIds: true);
-        await WriteListingAsync(w, listing, ctx);
+        return Snapshot(listing);
     }
 }

@@ -12,8 +12,9 @@ public sealed class FetchException(string message, Exception? inner = null) : Ex
 /// Where one of the original's npz files comes from: a local file (<see cref="LocalPath"/>), or the first mirror
 /// that delivers a usable file. <see cref="Sha256"/> pins the content when set.
 /// </summary>
+/// <param name="Read">Parses the file into tensors (throws <see cref="NpzFormatException"/> for a file of another kind).</param>
 public sealed record NpzSource(string Role, string FileName, string? LocalPath, IReadOnlyList<string> Mirrors, string? Sha256,
-    string PathField, string ShaField, string MirrorsField)
+    string PathField, string ShaField, string MirrorsField, Func<string, IEnumerable<TensorRow>> Read)
 {
     /// <summary>Spec §2.3: the pgig README's S3 modelzoo copy first, then nn-patterns' original Dropbox links.</summary>
     public static readonly IReadOnlyList<string> DefaultWeightMirrors =

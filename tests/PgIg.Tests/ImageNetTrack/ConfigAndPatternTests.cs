@@ -1,5 +1,6 @@
 using PgIg.Config;
 using PgIg.Pipeline;
+using PgIg.Stages;
 using PgIg.Tracks;
 using Xunit;
 
@@ -49,7 +50,7 @@ public sealed class ConfigAndPatternTests : IDisposable
         var plan = new PipelinePlan(c, track, new StageContext(c, new ArtifactCache(c.CacheDir), _ => { }, http));
         Assert.False(plan.Get("Preprocess").Known);
         Assert.Contains(plan.Status(), s => s.Stage == "Data" && s.State == Freshness.Missing);
-        Assert.Equal(c.Methods.Any(m => m.UsesPatterns) ? 2 : 1, track.FetchKeys.Count);
+        Assert.Equal(c.Methods.Any(m => m.UsesPatterns) ? 2 : 1, plan.FetchKeys.Count);
     }
 
     [Fact]
@@ -87,15 +88,15 @@ public sealed class ConfigAndPatternTests : IDisposable
         using var http = new HttpClient();
         var ctx = new StageContext(c, new ArtifactCache(c.CacheDir), _ => { }, http);
         var track = TrackFactory.Create(c);
-        Assert.Single(track.FetchKeys); // no pattern file to fetch
         var plan = new PipelinePlan(c, track, ctx);
+        Assert.Single(plan.FetchKeys); // no pattern file to fetch
         await plan.RunAsync("Patterns");
-        var m = plan.Cache.ReadManifest(track.PatternsKey);
+        var m = plan.Cache.ReadManifest(plan.PatternsKey!);
         Assert.Equal(3, m.Metrics["images"]!.GetValue<int>());
         Assert.InRange(m.MetricDouble("mean_abs_wta_minus_1"), 0, 1e-4); // wᵀa = 1 for every unit that has a pattern
-        Assert.True(File.Exists(Path.Combine(plan.Cache.DirectoryOf(track.PatternsKey), "patterns.npz")));
-        using var net = track.LoadModel(plan.Cache);
-        using var patterns = track.LoadPatterns(plan.Cache, net);
+        Assert.True(File.Exists(Path.Combine(plan.Cache.DirectoryOf(plan.PatternsKey!), "patterns.npz")));
+        using var net = plan.LoadModel();
+        using var patterns = plan.LoadPatterns(net);
         Assert.Equal(16, patterns.A.Count);
     }
 }

@@ -3,6 +3,7 @@ using PgIg.Cli;
 using PgIg.Config;
 using PgIg.Formats;
 using PgIg.Pipeline;
+using PgIg.Stages;
 using PgIg.Tests.TestSupport;
 using PgIg.Tracks;
 using TorchSharp;
@@ -134,7 +135,7 @@ public sealed class EndToEndTests : IDisposable
         // curve[0] is the mean max-softmax of the clean images (spec §15 test 5)
         using (var scope = torch.NewDisposeScope())
         {
-            using var net = plan.Track.LoadModel(plan.Cache);
+            using var net = plan.LoadModel();
             var rows = new List<ImageRow>();
             foreach (var u in plan.Get("Preprocess").Units)
                 rows.AddRange(await ParquetFiles.ReadAsync<ImageRow>(Path.Combine(plan.Cache.DirectoryOf(u.Key), "images.parquet")));
@@ -177,24 +178,24 @@ public sealed class EndToEndTests : IDisposable
         var cfg = ConfigLoader.Parse(Yaml(mirrors, ""), P("dl.yaml")) with { Methods = ConfigLoader.Parse(Yaml("", ""), P("x.yaml")).Methods.Where(m => !m.UsesPatterns).ToList() };
 
         var (plan, log) = Open(cfg);
-        Assert.Single(plan.Track.FetchKeys); // no pattern method: the pattern file is not fetched
+        Assert.Single(plan.FetchKeys); // no pattern method: the pattern file is not fetched
         await plan.RunAsync("Fetch");
         string sha = Hashing.Sha256OfFile(P("w.npz"));
         Assert.Contains(log, l => l.Contains($"pin it in the config: model.weights_sha256: {sha}", StringComparison.Ordinal));
-        var manifest = plan.Cache.ReadManifest(plan.Track.ModelKey);
+        var manifest = plan.Cache.ReadManifest(plan.ModelKey);
         Assert.Equal(server.Url("/w.npz"), manifest.Metrics["origin"]!.GetValue<string>());
         Assert.Equal(10, manifest.Metrics["classes"]!.GetValue<long>());
 
         var (again, _) = Open(cfg);
-        Assert.Equal(plan.Track.ModelKey.Hash, again.Track.ModelKey.Hash);
+        Assert.Equal(plan.ModelKey.Hash, again.ModelKey.Hash);
         Assert.Equal((0, 1), await again.RunAsync("Fetch"));
         Assert.Single(server.RequestsTo("/w.npz"));
 
         // pinned download and a local copy of the same file share one key: it is the content's hash
         var pinned = ConfigLoader.Parse(Yaml(mirrors + $"\n  weights_sha256: {sha}", ""), P("dl.yaml"));
         var local = ConfigLoader.Parse(Yaml($"  weights: {P("w.npz")}", ""), P("dl.yaml"));
-        Assert.Equal(Open(pinned).Plan.Track.ModelKey.Hash, Open(local).Plan.Track.ModelKey.Hash);
-        Assert.NotEqual(plan.Track.ModelKey.Hash, Open(local).Plan.Track.ModelKey.Hash);
+        Assert.Equal(Open(pinned).Plan.ModelKey.Hash, Open(local).Plan.ModelKey.Hash);
+        Assert.NotEqual(plan.ModelKey.Hash, Open(local).Plan.ModelKey.Hash);
     }
 
     static NpyArray Read(string path)

@@ -2,6 +2,7 @@ using PgIg.Config;
 using PgIg.Data.ImageNet;
 using PgIg.Data.Images;
 using PgIg.Pipeline;
+using PgIg.Stages;
 using PgIg.Tracks;
 using TorchSharp;
 using Xunit;

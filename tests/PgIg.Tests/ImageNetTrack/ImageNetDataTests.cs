@@ -7,6 +7,7 @@ using PgIg.Config;
 using PgIg.Data.Download;
 using PgIg.Data.ImageNet;
 using PgIg.Pipeline;
+using PgIg.Stages;
 using PgIg.Tests.ImageNet;
 using PgIg.Tests.TestSupport;
 using PgIg.Tracks;
@@ -124,7 +125,7 @@ public sealed class ImageNetDataTests : IDisposable
         var (plan, _) = Plan(cfg);
         await plan.RunAsync("Data");
         var (again, _) = Plan(cfg);
-        Assert.Equal(plan.Track.DataKey.Hash, again.Track.DataKey.Hash);
+        Assert.Equal(plan.DataKey.Hash, again.DataKey.Hash);
         Assert.NotNull(again.Images);
         Assert.Equal(3, again.Images!.Count);
         Assert.All(again.Images, v => Assert.InRange(v.Id, 1, 5));

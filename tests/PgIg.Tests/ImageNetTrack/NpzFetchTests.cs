@@ -36,7 +36,7 @@ public sealed class NpzFetchTests : IDisposable
     string Downloads => Path.Combine(_dir, "cache", "downloads");
 
     static NpzSource Weights(string? local, string? sha, params string[] mirrors) =>
-        new("weights", "imagenet_224_vgg_16.npz", local, mirrors, sha, "model.weights", "model.weights_sha256", "model.weights_mirrors");
+        new("weights", "imagenet_224_vgg_16.npz", local, mirrors, sha, "model.weights", "model.weights_sha256", "model.weights_mirrors", Vgg16Npz.ReadWeights);
 
     Task<(FetchedFile File, List<TensorRow> Rows)> Fetch(NpzSource src) =>
         NpzFetch.ResolveAsync(src, Downloads, new Downloader(_http) { RetryDelay = TimeSpan.Zero, StallTimeout = TimeSpan.FromSeconds(5) },

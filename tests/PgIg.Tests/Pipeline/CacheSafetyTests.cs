@@ -24,6 +24,17 @@ public sealed class CacheSafetyTests : IDisposable
     }
 
     [Fact]
+    public async Task The_cache_recognises_stage_directories_by_shape_not_by_stage_name()
+    {
+        // a stage added later ("evaluate") needs no change to the cache: its directory holds keyed artifacts
+        string root = Path.Combine(_dir, "cache");
+        var cache = new ArtifactCache(root);
+        await cache.GetOrComputeAsync(new StageKey("evaluate", "evaluate", "test-v1", new { }, []), w => { File.WriteAllText(w.PathOf("x.txt"), "x"); w.RegisterFile("x.txt"); return Task.CompletedTask; });
+        Assert.Equal(1, CacheCleaner.RemoveAll(root));
+        Assert.False(Directory.Exists(root));
+    }
+
+    [Fact]
     public async Task Clean_all_refuses_while_a_job_holds_a_lock_and_removes_a_real_cache_otherwise()
     {
         string root = Path.Combine(_dir, "cache");

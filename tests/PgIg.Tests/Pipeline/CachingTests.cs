@@ -128,7 +128,7 @@ public class CleanAndCliTests : IDisposable
         const string both = "  - vanilla_grad\n  - {name: integrate_grad, method: integrate_grad, params: {steps: 4}}";
         await _h.RunAsync(_h.Yaml(both));
         var onlyVanilla = _h.Plan(_h.Yaml("  - vanilla_grad"));
-        var (kept, removed, _, _) = CacheCleaner.RemoveUnreferenced(onlyVanilla);
+        var (kept, removed, _, _) = CacheCleaner.RemoveUnreferenced(onlyVanilla.Cache, onlyVanilla.AllKeys());
         Assert.True(removed >= 5, $"removed {removed}");       // 2 attribute + 2 degrade shards of IG, the old plots
         Assert.Equal(onlyVanilla.AllKeys().Count(k => onlyVanilla.Cache.Check(k).Status == CacheStatus.Fresh), kept);
         Assert.DoesNotContain(Directory.GetDirectories(Path.Combine(_h.CacheDir, "attribute")).Where(d => !Path.GetFileName(d).StartsWith('.'))

@@ -1,6 +1,7 @@
 using PgIg.Config;
 using PgIg.Data.FashionMnist;
 using PgIg.Pipeline;
+using PgIg.Stages;
 using PgIg.Tracks;
 
 namespace PgIg.Tests.Pipeline;

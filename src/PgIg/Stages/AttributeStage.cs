@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using PgIg.Config;
+using PgIg.Methods;
+using PgIg.Pipeline;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PgIg.Stages;
+
+/// <summary>
+/// Attribute: one map per image, per method (a Cake stage Attribute:&lt;method&gt; each), per shard. Besides the
+/// method's own parameters, its key holds what the method declares it depends on (<see cref="MethodKind"/>:
+/// quirks, batch composition, a reference set).
+/// </summary>
+public sealed class AttributeStage : Stage
+{
+    public override string Name => "Attribute";
+
+    const string File = "maps.parquet";
+
+    readonly Dictionary<string, IReadOnlyList<StageKey>> _keys = new(StringComparer.Ordinal);
+    readonly Dictionary<string, AttributionMethod> _built = new(StringComparer.Ordinal);
+    Tensor? _reference;
+    ArtifactCache? _cache;
+
+    /// <summary>A method's keys, one per shard.</summary>
+    public IReadOnlyList<StageKey> KeysOf(ResolvedMethod m) => _keys[m.Name];
+
+    public override IReadOnlyList<PlannedStage> Plan(PlanContext p)
+    {
+        var c = p.Config;
+        if (p.Get<DataStage>().Images is null) return c.Methods.Select(m => NotYetKnown($"{Name}:{m.Name}")).ToList();
+        _cache = p.Cache;
+        var pre = p.Get<PreprocessStage>().Keys;
+        var patterns = p.Get<PatternsStage>().Key;
+        var result = new List<PlannedStage>();
+        foreach (var m in c.Methods)
+        {
+            var kind = MethodRegistry.KindOf(m);
+            var config = KeyConfig(m, kind, c);
+            var keys = new List<StageKey>();
+            var units = new List<StageUnit>();
+            for (int i = 0; i < pre.Count; i++)
+            {
+                var upstream = new List<(string, StageKey)> { ("model", p.Model), ("preprocess", pre[i]) };
+                if (m.UsesPatterns) upstream.Add(("patterns", patterns!));
+                if (kind.UsesReferenceSet(c.Quirks)) upstream.Add(("reference", pre[0]));
+                var key = new StageKey("attribute", $"attribute:{m.Name}/shard-{i:0000}", "attribute-v1", config, upstream);
+                keys.Add(key);
+                int shard = i;
+                units.Add(new StageUnit(key, upstream.Select(u => u.Item2).ToList(), w => AttributeAsync(p, m, shard, pre.Count, w)));
+            }
+            _keys[m.Name] = keys;
+            result.Add(Planned(units, $"{Name}:{m.Name}"));
+        }
+        return result;
+    }
+
+    /// <summary>The method and what it declares of the config; the batch size only where the original couples
+    /// the images of a batch (spec §7.6).</summary>
+    static object KeyConfig(ResolvedMethod m, MethodKind kind, PipelineConfig c) =>
+        new { method = m.ToKeyObject(), quirks = kind.KeyQuirks(c.Quirks), batch_size = kind.BatchCoupled(c.Quirks) ? c.BatchSize : (int?)null };
+
+    /// <summary>The method over its rule, built once per run (a pattern rule holds W⊙A).</summary>
+    AttributionMethod MethodFor(PlanContext p, ResolvedMethod m)
+    {
+        if (_built.TryGetValue(m.Name, out var built)) return built;
+        var rule = MethodRegistry.CreateRule(m, p.Net, m.UsesPatterns ? p.Patterns : null);
+        var reference = MethodRegistry.KindOf(m).UsesReferenceSet(p.Config.Quirks) ? _reference : null;
+        return _built[m.Name] = MethodRegistry.Create(m, rule, p.Net, p.Config.Quirks, p.Config.MemoryBudgetBytes, reference);
+    }
+
+    async Task AttributeAsync(PlanContext p, ResolvedMethod m, int shard, int shards, ArtifactWriter w)
+    {
+        var c = p.Config;
+        var pre = p.Get<PreprocessStage>();
+        var rows = await pre.ReadShardAsync(shard);
+        if (MethodRegistry.KindOf(m).UsesReferenceSet(c.Quirks) && _reference is null)
+            _reference = p.Track.ToInput(await pre.ReadShardAsync(0)).to(p.Run.Device).DetachFromDisposeScope();
+        var method = MethodFor(p, m);
+        var net = p.Net;
+        var maps = new List<MapRow>();
+        var sw = Stopwatch.StartNew();
+        int nb = (rows.Count + c.BatchSize - 1) / c.BatchSize;
+        for (int b = 0; b < nb; b++)
+        {
+            using var scope = torch.NewDisposeScope();
+            var batchRows = rows.Skip(b * c.BatchSize).Take(c.BatchSize).ToList();
+            var x = p.Track.ToInput(batchRows).to(p.Run.Device);
+            var classes = net.Forward(x).argmax(1);
+            var ids = batchRows.Select(r => r.ImageId).ToArray();
+            var info = new BatchInfo(ids, m.Seed, string.Join(",", ids));
+            var s = method.Attribute(x, classes, info).cpu().contiguous();
+            var flat = s.reshape(s.shape[0], -1).data<float>().ToArray();
+            var cls = classes.cpu().data<long>().ToArray();
+            long per = s.numel() / s.shape[0];
+            for (int i = 0; i < batchRows.Count; i++)
+                maps.Add(new MapRow { ImageId = ids[i], TargetClass = (int)cls[i], Map = Float32.ToBytes(flat.AsSpan((int)(i * per), (int)per)) });
+            p.Run.Progress.Report($"attribute {m.Name}", shard * nb + b + 1, shards * nb, $"shard {shard + 1}/{shards}");
+        }
+        await w.WriteParquetAsync(File, maps);
+        w.Metric("map_shape", new JsonArray(net.InputShape.Select(d => (JsonNode?)d).ToArray()));
+        w.Metric("seconds_per_image", sw.Elapsed.TotalSeconds / Math.Max(1, rows.Count));
+        w.Metric("passes_per_image", method.PassesPerImage);
+    }
+
+    /// <summary>A method's maps of one shard, in selection order.</summary>
+    public async Task<List<MapRow>> ReadMapsAsync(ResolvedMethod m, int shard) =>
+        (await ParquetFiles.ReadAsync<MapRow>(Path.Combine(_cache!.DirectoryOf(_keys[m.Name][shard]), File))).ToList();
+}

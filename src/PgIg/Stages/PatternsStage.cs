@@ -1,0 +1,129 @@
+using PgIg.Formats;
+using PgIg.Models;
+using PgIg.Patterns;
+using PgIg.Pipeline;
+using PgIg.Tracks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PgIg.Stages;
+
+/// <summary>Per-layer check of npz patterns against the model (Patterns stage, check.parquet).</summary>
+public sealed class PatternCheckRow
+{
+    public int Layer { get; set; }
+    public string Key { get; set; } = "";
+    public long[] Shape { get; set; } = [];
+    public long UnitsWithPattern { get; set; }
+    public double MeanAbsWtaMinus1 { get; set; }
+}
+
+/// <summary>
+/// Patterns: PatternNet a₊ patterns for the model, estimated on a seeded sample of the track's images, or the
+/// original's pattern file (fetched) checked against the model it will be used with. Planned only where a
+/// method uses patterns.
+/// </summary>
+public sealed class PatternsStage : Stage
+{
+    public override string Name => "Patterns";
+
+    public StageKey? Key { get; private set; }
+
+    public override IReadOnlyList<PlannedStage> Plan(PlanContext p)
+    {
+        if (!p.Config.Methods.Any(m => m.UsesPatterns)) return [Planned([])];
+        var data = p.Get<DataStage>().Key;
+        var model = p.Model;
+        List<(string, StageKey)> upstream;
+        Func<ArtifactWriter, Task> body;
+        switch (p.Track.Patterns)
+        {
+            case PatternFile:
+                var file = p.Get<FetchStage>().PatternFileKey!;
+                upstream = [("pattern_file", file), ("model", model)];
+                Key = new StageKey("patterns", "patterns", "patterns-npz-v1", new { source = "npz" }, upstream);
+                body = w => CheckFileAsync(p, file, w);
+                break;
+            case EstimatedPatterns estimated:
+                upstream = [("model", model), ("data", data)];
+                Key = new StageKey("patterns", "patterns", estimated.CodeVersion, estimated.KeyConfig, upstream);
+                body = w => EstimateAsync(p, estimated, w);
+                break;
+            default:
+                throw new NotSupportedException($"pattern source {p.Track.Patterns.GetType().Name}");
+        }
+        _artifact = p.Track.Patterns is PatternFile ? p.Get<FetchStage>().PatternFileKey : Key;
+        _cache = p.Cache;
+        var needs = upstream.Select(u => u.Item2).Append(data).Distinct().ToList();
+        return [Planned([new StageUnit(Key, needs, body)])];
+    }
+
+    /// <summary>The patterns the methods use, checked against <paramref name="net"/> (CPU tensors; the caller owns them).</summary>
+    public PatternSet Load(SequentialNet net)
+    {
+        if (_artifact is null || _cache is null) throw new InvalidOperationException("no method of this config uses patterns");
+        return new PatternSet(TensorStore.ReleasingTensors(TensorFiles.Read(_cache.DirectoryOf(_artifact), TensorFiles.PatternsFile))).CheckMatches(net);
+    }
+
+    /// <summary>Where patterns.parquet lives: the fetched file's unit (checked here) or this stage's own estimate.</summary>
+    StageKey? _artifact;
+    ArtifactCache? _cache;
+
+    /// <summary>PatternNet a₊ over the track's sample, batch by batch.</summary>
+    static async Task EstimateAsync(PlanContext p, EstimatedPatterns source, ArtifactWriter w)
+    {
+        using var net = p.LoadModel();
+        var sample = source.Sample(p.Get<DataStage>().Directory);
+        using var est = new PatternEstimator(net);
+        int bs = p.Config.Patterns.BatchSize;
+        for (int s = 0; s < sample.Count; s += bs)
+        {
+            using var scope = torch.NewDisposeScope();
+            est.Add(await sample.InputsAsync(s, Math.Min(bs, sample.Count - s)));
+            p.Run.Progress.Report("patterns", Math.Min(sample.Count, s + bs), sample.Count);
+        }
+        using var patterns = est.Result();
+        await w.WriteParquetAsync(TensorFiles.PatternsFile, patterns.A.Select((a, i) => TensorStore.ToRow(i, $"A_{i}", a)).ToList());
+        PatternNpz.Export(patterns, net, w.PathOf("patterns.npz"));
+        w.RegisterFile("patterns.npz");
+        w.Metric("images", sample.Count);
+        // wᵀa per unit should be 1 (a sanity figure for the manifest)
+        w.Metric("mean_abs_wta_minus_1", PatternNpz.NormalisationError(patterns, net));
+    }
+
+    /// <summary>The npz patterns were converted by Fetch; here they are checked against the model they will be used with.</summary>
+    static async Task CheckFileAsync(PlanContext p, StageKey fileKey, ArtifactWriter w)
+    {
+        var ctx = p.Run;
+        using var net = p.LoadModel();
+        var rows = TensorFiles.Read(ctx.Cache.DirectoryOf(fileKey), TensorFiles.PatternsFile);
+        string origin = ctx.Cache.ReadManifest(fileKey).Metrics.TryGetValue("origin", out var o) && o is not null ? o.GetValue<string>() : "pattern file";
+        var weightsOrigin = ctx.Cache.ReadManifest(p.Model).Metrics.TryGetValue("origin", out var wo) && wo is not null ? wo.GetValue<string>() : "the weights";
+        if (rows.Count != net.WeightedLayers.Count)
+            throw new InvalidDataException($"{origin}: {rows.Count} patterns, but the model has {net.WeightedLayers.Count} conv/dense layers");
+        var check = new List<PatternCheckRow>();
+        double total = 0; long units = 0;
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var wShape = net.WeightedLayers[i].Weight.shape;
+            if (!rows[i].Shape.SequenceEqual(wShape))
+                throw new InvalidDataException($"{origin}: key '{Vgg16Npz.PatternKey(i)}' has shape {NpyHeader.FormatShape(Vgg16Npz.FileShape(rows[i].Shape))}, " +
+                    $"expected {NpyHeader.FormatShape(Vgg16Npz.FileShape(wShape))} to match {Vgg16Npz.LayerName(i)} of {weightsOrigin}; the patterns belong to a different model");
+            using var scope = torch.NewDisposeScope();
+            var a = TensorStore.FromRow(rows[i]);
+            rows[i].Values = [];
+            var weight = net.WeightedLayers[i].Weight;
+            var wta = (weight * a).reshape(wShape[0], -1).sum(1).to(ScalarType.Float64);
+            var active = wta.ne(0);
+            long n = active.sum().item<long>();
+            double err = n == 0 ? 0 : (wta - 1).abs().masked_select(active).sum().item<double>();
+            check.Add(new PatternCheckRow { Layer = i, Key = Vgg16Npz.PatternKey(i), Shape = Vgg16Npz.FileShape(rows[i].Shape), UnitsWithPattern = n, MeanAbsWtaMinus1 = n == 0 ? 0 : err / n });
+            total += err; units += n;
+            a.Dispose();
+        }
+        await w.WriteParquetAsync("check.parquet", check);
+        // a₊ patterns satisfy wᵀa = 1 per unit (spec §3.2); a large value hints at patterns of another model
+        w.Metric("mean_abs_wta_minus_1", units == 0 ? 0 : total / units);
+        ctx.Log($"  patterns match the model; mean |wᵀa − 1| = {(units == 0 ? 0 : total / units):0.####}");
+    }
+}

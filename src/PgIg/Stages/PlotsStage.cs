@@ -1,0 +1,52 @@
+using PgIg.Pipeline;
+
+namespace PgIg.Stages;
+
+/// <summary>
+/// Plots: everything a reader looks at, from every method's curves and the first shard's maps: degradation
+/// CSVs and figures, AUC/AOPC summaries with bootstrap intervals, the saliency grid (<see cref="Reports"/>).
+/// </summary>
+public sealed class PlotsStage : Stage
+{
+    public override string Name => "Plots";
+
+    public StageKey? Key { get; private set; }
+
+    public override IReadOnlyList<PlannedStage> Plan(PlanContext p)
+    {
+        var c = p.Config;
+        var data = p.Get<DataStage>();
+        if (data.Images is null) return [NotYetKnown()];
+        var pre = p.Get<PreprocessStage>().Keys;
+        var attribute = p.Get<AttributeStage>();
+        var degrade = p.Get<DegradeStage>();
+        var upstream = c.Methods.SelectMany(m => degrade.KeysOf(m).Select((k, i) => ($"{m.Name}/{i:0000}", k)))
+            .Concat(c.Methods.Select(m => ($"attribute-grid:{m.Name}", attribute.KeysOf(m)[0])))
+            .Append(("preprocess-grid", pre[0])).ToList();
+        Key = new StageKey("plots", "plots", "plots-v2", new
+        {
+            methods = c.Methods.Select(m => m.Name).ToArray(), plots = new { title = c.Plots.Title, grid_images = c.Plots.GridImages, y_from_zero = c.Plots.YFromZero },
+            dataset = p.Track.DatasetLabel, images = data.Images.Count,
+            protocol = c.Protocol.ToString().ToLowerInvariant(), quirks = c.Quirks.ToKeyObject(), name = c.Name, orders = c.Degrade.Orders, bootstrap_seed = c.Seed,
+        }, upstream);
+        return [Planned([new StageUnit(Key, upstream.Select(u => u.Item2).ToList(), w => PlotsAsync(p, w))])];
+    }
+
+    static async Task PlotsAsync(PlanContext p, ArtifactWriter w)
+    {
+        var c = p.Config;
+        var attribute = p.Get<AttributeStage>();
+        var degrade = p.Get<DegradeStage>();
+        var results = new Dictionary<string, List<CurveRow>>();
+        foreach (var m in c.Methods)
+        {
+            var all = new List<CurveRow>();
+            for (int i = 0; i < degrade.KeysOf(m).Count; i++) all.AddRange(await degrade.ReadCurvesAsync(m, i));
+            results[m.Name] = all;
+        }
+        var grid = new List<(string Method, List<MapRow> Maps)>();
+        foreach (var m in c.Methods) grid.Add((m.Name, (await attribute.ReadMapsAsync(m, 0)).Take(c.Plots.GridImages).ToList()));
+        var gridImages = (await p.Get<PreprocessStage>().ReadShardAsync(0)).Take(c.Plots.GridImages).ToList();
+        await Reports.WriteAsync(w, c, p.Track, results, gridImages, grid);
+    }
+}

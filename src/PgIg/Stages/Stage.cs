@@ -1,0 +1,62 @@
+using PgIg.Config;
+using PgIg.Models;
+using PgIg.Patterns;
+using PgIg.Pipeline;
+using PgIg.Tracks;
+
+namespace PgIg.Stages;
+
+/// <summary>
+/// One stage of the pipeline, in one file: from the config, the track's sources and the keys of the stages
+/// before it, it declares its units (each a key and a body). Stages are listed in <see cref="StageList"/>;
+/// <see cref="PipelinePlan"/> wires them, <see cref="UnitRunner"/> runs units, <see cref="StatusReport"/> compares keys.
+/// </summary>
+public abstract class Stage
+{
+    /// <summary>The stage's name, which is also the group of its Cake targets (Attribute for Attribute:&lt;method&gt;).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Declares this stage's units. Stages plan in list order, so every upstream stage's keys are known here.</summary>
+    public abstract IReadOnlyList<PlannedStage> Plan(PlanContext p);
+
+    protected PlannedStage Planned(IReadOnlyList<StageUnit> units, string? name = null) => new(name ?? Name, Name, units);
+
+    /// <summary>A stage whose units depend on the evaluation set, planned before the Data stage has run.</summary>
+    protected PlannedStage NotYetKnown(string? name = null) => new(name ?? Name, Name, [], Known: false);
+}
+
+/// <summary>
+/// What stages see while planning and running: the config, the track's sources, the run's context, the stages
+/// planned so far, and the model and patterns (loaded once, on first use by a stage body).
+/// </summary>
+public sealed class PlanContext(PipelineConfig config, ITrack track, StageContext run)
+{
+    readonly List<Stage> _stages = new();
+    SequentialNet? _net;
+    PatternSet? _patterns;
+
+    public PipelineConfig Config { get; } = config;
+    public ITrack Track { get; } = track;
+    public StageContext Run { get; } = run;
+    public ArtifactCache Cache => Run.Cache;
+
+    /// <summary>The unit whose artifact holds the model's weights (Train or Fetch), set by the stage that makes it.</summary>
+    public StageKey? ModelKey { get; set; }
+
+    internal void Add(Stage stage) => _stages.Add(stage);
+
+    /// <summary>An upstream stage, for its keys and its artifacts' readers.</summary>
+    public T Get<T>() where T : Stage => _stages.OfType<T>().SingleOrDefault()
+        ?? throw new InvalidOperationException($"{typeof(T).Name} is not planned before the stage that needs it; see StageList");
+
+    public StageKey Model => ModelKey ?? throw new InvalidOperationException("no stage provides the model's weights");
+
+    /// <summary>The network, on the run's device.</summary>
+    public SequentialNet Net => _net ??= LoadModel().To(Run.Device);
+
+    /// <summary>The patterns, checked against the network, on the run's device.</summary>
+    public PatternSet Patterns => _patterns ??= Get<PatternsStage>().Load(Net).To(Run.Device);
+
+    /// <summary>A fresh CPU copy of the network from its artifact (the caller owns it).</summary>
+    public SequentialNet LoadModel() => Track.Model.Build(TensorFiles.Read(Cache.DirectoryOf(Model), TensorFiles.ModelFile));
+}

@@ -1,0 +1,53 @@
+using System.Text.Json.Nodes;
+using PgIg.Models;
+using PgIg.Pipeline;
+using PgIg.Tracks;
+using TorchSharp;
+
+namespace PgIg.Stages;
+
+/// <summary>Train: the model of tracks that train their own (Fashion-MNIST), with seeded generators and a test-accuracy floor.</summary>
+public sealed class TrainStage : Stage
+{
+    public override string Name => "Train";
+
+    public StageKey? Key { get; private set; }
+
+    public override IReadOnlyList<PlannedStage> Plan(PlanContext p)
+    {
+        if (p.Track.Model is not TrainedModel model) return [Planned([])];
+        var t = p.Config.Model.Train;
+        var data = p.Get<DataStage>().Key;
+        Key = p.ModelKey = new StageKey("train", "train", "train-v2", new
+        {
+            architecture = model.Architecture, epochs = t.Epochs, batch_size = t.BatchSize, learning_rate = t.LearningRate,
+            train_size = t.TrainSize, seed = t.Seed, normalise = model.InputNormalisation,
+        }, [("data", data)]);
+        return [Planned([new StageUnit(Key, [data], w => TrainAsync(p, model, w))])];
+    }
+
+    static async Task TrainAsync(PlanContext p, TrainedModel model, ArtifactWriter w)
+    {
+        var (c, ctx) = (p.Config, p.Run);
+        var t = c.Model.Train;
+        var (allTrain, test) = await model.SplitsAsync(p.Get<DataStage>().Directory);
+        var train = allTrain.Take(t.TrainSize).ToList();
+        using var scope = torch.NewDisposeScope();
+        var trainX = p.Track.ToInput(train); var trainY = Labels(train);
+        var testX = p.Track.ToInput(test); var testY = Labels(test);
+        int stepsPerEpoch = (train.Count + t.BatchSize - 1) / t.BatchSize;
+        var spec = Architectures.ByName(model.Architecture);
+        ctx.Log($"  training {spec.Name} on {train.Count} images, {t.Epochs} epoch(s)");
+        var result = Trainer.Train(spec, trainX, trainY, testX, testY, t.Epochs, t.BatchSize, t.LearningRate, t.Seed,
+            (epoch, step, loss) => ctx.Progress.Report("train", epoch * stepsPerEpoch + step, t.Epochs * stepsPerEpoch, $"epoch {epoch + 1} loss {loss:0.000}"));
+        ctx.Log($"  test accuracy {result.TestAccuracy:P2} ({test.Count} test images)");
+        if (result.TestAccuracy < t.MinTestAccuracy)
+            throw new InvalidOperationException($"{c.SourceFile}: trained model reaches {result.TestAccuracy:P2} test accuracy, below model.train.min_test_accuracy {t.MinTestAccuracy:P0}; train longer (model.train.epochs) or on more images (model.train.train_size)");
+        await w.WriteParquetAsync(TensorFiles.ModelFile, TensorStore.ModelRows(result.Net));
+        w.Metric("test_accuracy", result.TestAccuracy);
+        w.Metric("epoch_losses", new JsonArray(result.EpochLosses.Select(l => (JsonNode?)l).ToArray()));
+        result.Net.Dispose();
+    }
+
+    static TorchSharp.torch.Tensor Labels(IReadOnlyList<ImageRow> rows) => torch.tensor(rows.Select(r => (long)r.Label).ToArray());
+}

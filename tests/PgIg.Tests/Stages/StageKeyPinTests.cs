@@ -1,0 +1,45 @@
+using PgIg.Config;
+using PgIg.Pipeline;
+using PgIg.Stages;
+using PgIg.Tests.Pipeline;
+using PgIg.Tracks;
+using Xunit;
+
+namespace PgIg.Tests.Stages;
+
+/// <summary>
+/// Every unit key of the shipped Fashion-MNIST configs, pinned to what the code computed before the stages
+/// became classes (fixtures/stage-keys/*.tsv, from `pgig plan --json` of commit 13dd104), so caches made
+/// before stay valid. A change that must move a key updates the fixture in the commit that says why.
+/// </summary>
+public sealed class StageKeyPinTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("pgig-keys-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    static string RepoFile(string relative)
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "PgIg.sln"))) return Path.Combine(d.FullName, relative);
+        throw new FileNotFoundException("repository root (PgIg.sln) not found above the test binaries");
+    }
+
+    [Theory]
+    [InlineData("smoke")]
+    [InlineData("fashion-mnist")]
+    public async Task Unit_keys_of_the_shipped_configs_are_the_pinned_ones(string name)
+    {
+        PipelineHarness.RequireFashionData();
+        var cfg = ConfigLoader.Load(RepoFile($"config/{name}.yaml")) with { CacheDir = Path.Combine(_dir, "cache") };
+        using var http = new HttpClient();
+        PipelinePlan Open() => new(cfg, TrackFactory.Create(cfg), new StageContext(cfg, new ArtifactCache(cfg.CacheDir), _ => { }, http));
+        await Open().RunAsync("Data"); // the evaluation set, hence the shard keys, comes from the Data stage
+        var plan = Open();
+
+        var actual = plan.Stages.SelectMany(s => s.Units.Select(u => $"{s.Name}\t{u.Key.Slot}\t{u.Key.Hash}")).ToList();
+        var pinned = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "fixtures", "stage-keys", $"{name}.tsv"));
+        Assert.Equal(pinned.Length, actual.Count);
+        for (int i = 0; i < pinned.Length; i++) Assert.Equal(pinned[i], actual[i]);
+    }
+}
