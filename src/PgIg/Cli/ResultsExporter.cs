@@ -19,6 +19,7 @@ public static class ResultsExporter
     /// <summary>Units the export reads that are not cached yet (Attribute and Degrade of every method).</summary>
     public static IReadOnlyList<StageKey> Missing(PipelinePlan plan) =>
         plan.Config.Methods.SelectMany(m => plan.Get($"Attribute:{m.Name}").Units.Concat(plan.Get($"Degrade:{m.Name}").Units))
+            .Concat(plan.Config.Degrade.Orders.Contains("random") ? plan.Get(DegradeStage.RandomOrderStage).Units : [])
             .Select(u => u.Key).Where(k => plan.Cache.Check(k, verifyContent: false).Status != CacheStatus.Fresh).ToList();
 
     /// <summary>
@@ -106,7 +107,7 @@ public static class ResultsExporter
                 var curves = new float[(long)n * np];
                 var index = ids.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i);
                 var seen = new bool[n];
-                foreach (var u in plan.Get($"Degrade:{m.Name}").Units)
+                foreach (var u in plan.Get(order == "random" ? DegradeStage.RandomOrderStage : $"Degrade:{m.Name}").Units)
                     foreach (var r in (await ParquetFiles.ReadAsync<CurveRow>(Path.Combine(plan.Cache.DirectoryOf(u.Key), "curves.parquet"))).Where(r => r.Order == order))
                     {
                         if (!index.TryGetValue(r.ImageId, out int i) || r.Curve.Length != np)

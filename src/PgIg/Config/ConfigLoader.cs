@@ -143,7 +143,8 @@ public static class ConfigLoader
             throw YamlNodeReader.Error(r.File, r.NodeOf("orders"), $"field '{r.Path}.orders' lists an order twice: [{string.Join(", ", orders)}]");
         if (!orders.Any(o => o is "morf" or "lerf"))
             throw YamlNodeReader.Error(r.File, r.NodeOf("orders"), $"field '{r.Path}.orders' needs morf or lerf: the random order does not use the methods' maps, so it is only a reference for them");
-        var d = new DegradeConfig(r.Int("patch_size", patch, 1), r.Int("n_patches", n, 1), orders);
+        var d = new DegradeConfig(r.Int("patch_size", patch, 1), r.Int("n_patches", n, 1), orders,
+            r.Choice("engine", DegradeConfig.Incremental, DegradeConfig.Incremental, DegradeConfig.Full));
         r.RejectUnknown();
         return d;
     }

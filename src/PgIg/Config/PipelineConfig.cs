@@ -12,7 +12,12 @@ public sealed record ModelConfig(string Architecture, string? Weights, string? W
 
 public sealed record PatternsConfig(string Source, string? Path, string? Sha256, IReadOnlyList<string> Mirrors, int TrainSize, int BatchSize);
 
-public sealed record DegradeConfig(int PatchSize, int NPatches, IReadOnlyList<string> Orders);
+/// <param name="Engine">incremental: each step recomputes only what the newly replaced patch can change (exact);
+/// full: a whole forward per step, as the original does.</param>
+public sealed record DegradeConfig(int PatchSize, int NPatches, IReadOnlyList<string> Orders, string Engine = DegradeConfig.Incremental)
+{
+    public const string Incremental = "incremental", Full = "full";
+}
 
 /// <param name="YFromZero">Degradation plots start their y axis at 0 (true) or fit it to the curves (false, the default).</param>
 public sealed record PlotsConfig(string? Title, int GridImages, bool YFromZero = false);

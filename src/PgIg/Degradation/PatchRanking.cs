@@ -24,19 +24,28 @@ public static class PatchRanking
         var q = F.avg_pool2d(r, patchSize, patchSize).flatten(1); // B×G²
         Tensor result;
         if (order == DegradationOrder.Random)
-        {
-            var perms = new List<Tensor>();
-            for (int i = 0; i < b; i++)
-            {
-                using var gen = Seeds.Generator(seed, "random-order", imageIds[i]);
-                perms.Add(torch.randperm(q.shape[1], generator: gen));
-            }
-            result = torch.stack(perms, 0).to(maps.device);
-        }
+            result = RandomOrder(b, q.shape[1], imageIds, seed, maps.device);
         else
         {
             result = q.sort(1, descending: order == DegradationOrder.Morf, stable: true).Item2;
         }
         return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Patches per image: a G_h×G_w grid of P×P patches (a remainder that P does not tile is not a patch).</summary>
+    public static long PatchCount(Tensor x, int patchSize) => (x.shape[2] / patchSize) * (x.shape[3] / patchSize);
+
+    /// <summary>The random order: a permutation per image from a generator seeded by (seed, image id), so it does not
+    /// depend on the method, the batch or the shard.</summary>
+    public static Tensor RandomOrder(long images, long patches, long[] imageIds, long seed, Device device)
+    {
+        using var scope = torch.NewDisposeScope();
+        var perms = new List<Tensor>();
+        for (int i = 0; i < images; i++)
+        {
+            using var gen = Seeds.Generator(seed, "random-order", imageIds[i]);
+            perms.Add(torch.randperm(patches, generator: gen));
+        }
+        return torch.stack(perms, 0).to(device).MoveToOuterDisposeScope();
     }
 }

@@ -2,6 +2,7 @@ using PgIg.Degradation;
 using PgIg.Methods;
 using PgIg.Pipeline;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace PgIg.Stages;
 
@@ -15,79 +16,110 @@ public sealed class DegradeStage : Stage
 
     const string File = "curves.parquet";
 
+    /// <summary>The stage of the method-independent random order, one per config (reported as random_order).</summary>
+    public const string RandomOrderStage = "Degrade:random_order";
+
     readonly Dictionary<string, IReadOnlyList<StageKey>> _keys = new(StringComparer.Ordinal);
+    IReadOnlyList<StageKey> _randomKeys = [];
     ArtifactCache? _cache;
 
     /// <summary>A method's keys, one per shard.</summary>
     public IReadOnlyList<StageKey> KeysOf(ResolvedMethod m) => _keys[m.Name];
+    /// <summary>The random order's keys, one per shard; empty unless degrade.orders lists random.</summary>
+    public IReadOnlyList<StageKey> RandomOrderKeys => _randomKeys;
 
     public override IReadOnlyList<PlannedStage> Plan(PlanContext p)
     {
         var c = p.Config;
-        if (p.Get<DataStage>().Images is null) return c.Methods.Select(m => NotYetKnown($"{Name}:{m.Name}")).ToList();
+        bool random = c.Degrade.Orders.Contains("random");
+        if (p.Get<DataStage>().Images is null)
+            return c.Methods.Select(m => NotYetKnown($"{Name}:{m.Name}")).Concat(random ? [NotYetKnown(RandomOrderStage)] : []).ToList();
         _cache = p.Cache;
         var pre = p.Get<PreprocessStage>().Keys;
         var attribute = p.Get<AttributeStage>();
-        var config = new
+        var ranked = RankedOrders(c);
+        var protocol = new
         {
-            patch_size = c.Degrade.PatchSize, n_patches = c.Degrade.NPatches, orders = c.Degrade.Orders,
+            patch_size = c.Degrade.PatchSize, n_patches = c.Degrade.NPatches, engine = c.Degrade.Engine,
             skip_top_patch = c.Quirks.SkipTopPatch, positive_only_replacement = c.Quirks.PositiveOnlyReplacement,
-            signed_ranking = c.Quirks.SignedRanking, seed = c.Seed,
         };
         var result = new List<PlannedStage>();
         foreach (var m in c.Methods)
         {
             var keys = new List<StageKey>();
             var units = new List<StageUnit>();
+            var config = new { protocol, orders = ranked, signed_ranking = c.Quirks.SignedRanking };
             for (int i = 0; i < pre.Count; i++)
             {
                 var upstream = new List<(string, StageKey)> { ("attribute", attribute.KeysOf(m)[i]), ("model", p.Model), ("preprocess", pre[i]) };
-                var key = new StageKey("degrade", $"degrade:{m.Name}/shard-{i:0000}", "degrade-v1", config, upstream);
+                var key = new StageKey("degrade", $"degrade:{m.Name}/shard-{i:0000}", "degrade-v2", config, upstream);
                 keys.Add(key);
                 int shard = i;
-                units.Add(new StageUnit(key, upstream.Select(u => u.Item2).ToList(), w => DegradeAsync(p, m, shard, pre.Count, w)));
+                units.Add(new StageUnit(key, upstream.Select(u => u.Item2).ToList(), w => DegradeAsync(p, m, ranked, shard, pre.Count, w)));
             }
             _keys[m.Name] = keys;
             result.Add(Planned(units, $"{Name}:{m.Name}"));
         }
+        if (random)
+        {
+            // the random order ignores the maps: one set of curves for all methods, keyed without any method
+            var config = new { protocol, orders = new[] { "random" }, seed = c.Seed };
+            _randomKeys = pre.Select((k, i) => new StageKey("degrade", $"degrade:random_order/shard-{i:0000}", "degrade-v2", config,
+                [("model", p.Model), ("preprocess", k)])).ToList();
+            result.Add(Planned(_randomKeys.Select((k, i) => new StageUnit(k, [p.Model, pre[i]], w => DegradeAsync(p, null, ["random"], i, pre.Count, w))).ToList(), RandomOrderStage));
+        }
         return result;
     }
 
-    static async Task DegradeAsync(PlanContext p, ResolvedMethod m, int shard, int shards, ArtifactWriter w)
+    /// <summary>The orders that rank patches by a method's map.</summary>
+    static string[] RankedOrders(PgIg.Config.PipelineConfig c) => c.Degrade.Orders.Where(o => o != "random").ToArray();
+
+    /// <summary>Curves of one shard for a method's map orders, or (method null) for the random order.</summary>
+    static async Task DegradeAsync(PlanContext p, ResolvedMethod? m, IReadOnlyList<string> orders, int shard, int shards, ArtifactWriter w)
     {
         var c = p.Config;
         var rows = await p.Get<PreprocessStage>().ReadShardAsync(shard);
-        var maps = await p.Get<AttributeStage>().ReadMapsAsync(m, shard);
+        var maps = m is null ? null : await p.Get<AttributeStage>().ReadMapsAsync(m, shard);
         var net = p.Net;
         var device = p.Run.Device;
         var opts = new DegradeOptions(c.Degrade.PatchSize, c.Degrade.NPatches, c.Quirks.SkipTopPatch, c.Quirks.PositiveOnlyReplacement);
         var curves = new List<CurveRow>();
+        string label = m?.Name ?? "random_order";
         int nb = (rows.Count + c.BatchSize - 1) / c.BatchSize;
         for (int b = 0; b < nb; b++)
         {
             using var scope = torch.NewDisposeScope();
             var batchRows = rows.Skip(b * c.BatchSize).Take(c.BatchSize).ToList();
-            var batchMaps = maps.Skip(b * c.BatchSize).Take(c.BatchSize).ToList();
             var x = p.Track.ToInput(batchRows).to(device);
-            var shape = x.shape;
-            var mapT = torch.tensor(batchMaps.SelectMany(r => r.MapValues()).ToArray(), shape).to(device);
-            var classes = torch.tensor(batchMaps.Select(r => (long)r.TargetClass).ToArray()).to(device);
             var ids = batchRows.Select(r => r.ImageId).ToArray();
-            foreach (var orderName in c.Degrade.Orders)
+            // the class each curve follows: the one the map explains, or (random order) the clean prediction
+            long[] targets = maps is not null
+                ? maps.Skip(b * c.BatchSize).Take(c.BatchSize).Select(r => (long)r.TargetClass).ToArray()
+                : net.Forward(x).argmax(1).cpu().data<long>().ToArray();
+            var classes = torch.tensor(targets).to(device);
+            var mapT = maps is null ? null
+                : torch.tensor(maps.Skip(b * c.BatchSize).Take(c.BatchSize).SelectMany(r => r.MapValues()).ToArray(), x.shape).to(device);
+            foreach (var orderName in orders)
             {
                 var order = orderName switch { "lerf" => DegradationOrder.Lerf, "random" => DegradationOrder.Random, _ => DegradationOrder.Morf };
-                var ranking = PatchRanking.Order(mapT, c.Degrade.PatchSize, order, c.Quirks.SignedRanking, ids, c.Seed);
-                var curve = Degrader.Curves(net, x, classes, ranking, opts, c.MemoryBudgetBytes);
+                var ranking = order == DegradationOrder.Random
+                    ? PatchRanking.RandomOrder(x.shape[0], PatchRanking.PatchCount(x, c.Degrade.PatchSize), ids, c.Seed, device)
+                    : PatchRanking.Order(mapT!, c.Degrade.PatchSize, order, c.Quirks.SignedRanking, ids, c.Seed);
+                var curve = Curves(c.Degrade.Engine)(net, x, classes, ranking, opts, c.MemoryBudgetBytes);
                 var flat = curve.cpu().data<float>().ToArray();
                 for (int i = 0; i < batchRows.Count; i++)
-                    curves.Add(new CurveRow { ImageId = ids[i], TargetClass = batchMaps[i].TargetClass, Order = orderName, Curve = flat.AsSpan(i * opts.NPatches, opts.NPatches).ToArray() });
+                    curves.Add(new CurveRow { ImageId = ids[i], TargetClass = (int)targets[i], Order = orderName, Curve = flat.AsSpan(i * opts.NPatches, opts.NPatches).ToArray() });
             }
-            p.Run.Progress.Report($"degrade {m.Name}", shard * nb + b + 1, shards * nb, $"shard {shard + 1}/{shards}");
+            p.Run.Progress.Report($"degrade {label}", shard * nb + b + 1, shards * nb, $"shard {shard + 1}/{shards}");
         }
         await w.WriteParquetAsync(File, curves);
     }
 
-    /// <summary>A method's curves of one shard.</summary>
-    public async Task<IList<CurveRow>> ReadCurvesAsync(ResolvedMethod m, int shard) =>
-        await ParquetFiles.ReadAsync<CurveRow>(Path.Combine(_cache!.DirectoryOf(_keys[m.Name][shard]), File));
+    /// <summary>The degradation engine the config names; both give the same curves (to float rounding).</summary>
+    static Func<PgIg.Models.SequentialNet, Tensor, Tensor, Tensor, DegradeOptions, long, Tensor> Curves(string engine) =>
+        engine == PgIg.Config.DegradeConfig.Full ? Degrader.Curves : Degrader.Curves;
+
+    /// <summary>A method's curves of one shard, or (method null) the random order's.</summary>
+    public async Task<IList<CurveRow>> ReadCurvesAsync(ResolvedMethod? m, int shard) =>
+        await ParquetFiles.ReadAsync<CurveRow>(Path.Combine(_cache!.DirectoryOf(m is null ? _randomKeys[shard] : _keys[m.Name][shard]), File));
 }

@@ -22,7 +22,8 @@ public sealed class PlotsStage : Stage
         var degrade = p.Get<DegradeStage>();
         var upstream = c.Methods.SelectMany(m => degrade.KeysOf(m).Select((k, i) => ($"{m.Name}/{i:0000}", k)))
             .Concat(c.Methods.Select(m => ($"attribute-grid:{m.Name}", attribute.KeysOf(m)[0])))
-            .Append(("preprocess-grid", pre[0])).ToList();
+            .Append(("preprocess-grid", pre[0]))
+            .Concat(degrade.RandomOrderKeys.Select((k, i) => ($"random_order/{i:0000}", k))).ToList();
         Key = new StageKey("plots", "plots", "plots-v2", new
         {
             methods = c.Methods.Select(m => m.Name).ToArray(), plots = new { title = c.Plots.Title, grid_images = c.Plots.GridImages, y_from_zero = c.Plots.YFromZero },
@@ -44,6 +45,10 @@ public sealed class PlotsStage : Stage
             for (int i = 0; i < degrade.KeysOf(m).Count; i++) all.AddRange(await degrade.ReadCurvesAsync(m, i));
             results[m.Name] = all;
         }
+        // the random order's curves are one set for all methods; every method's series list carries them
+        var random = new List<CurveRow>();
+        for (int i = 0; i < degrade.RandomOrderKeys.Count; i++) random.AddRange(await degrade.ReadCurvesAsync(null, i));
+        foreach (var list in results.Values) list.AddRange(random);
         var grid = new List<(string Method, List<MapRow> Maps)>();
         foreach (var m in c.Methods) grid.Add((m.Name, (await attribute.ReadMapsAsync(m, 0)).Take(c.Plots.GridImages).ToList()));
         var gridImages = (await p.Get<PreprocessStage>().ReadShardAsync(0)).Take(c.Plots.GridImages).ToList();

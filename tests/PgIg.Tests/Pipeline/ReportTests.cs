@@ -1,4 +1,5 @@
 using PgIg.Pipeline;
+using PgIg.Stages;
 using Xunit;
 
 namespace PgIg.Tests.Pipeline;
@@ -26,18 +27,19 @@ public class ReportTests : IDisposable
         Assert.Equal($"patches,{Reports.RandomOrderName}", File.ReadLines(Path.Combine(dir, "degradation_random.csv")).First());
         Assert.Equal("patches,vanilla_grad,grad_x_input", File.ReadLines(Path.Combine(dir, "degradation_lerf.csv")).First());
 
-        // the random order ignores the maps: every method's per-image random-order curves are the same
-        async Task<List<float[]>> RandomCurves(string method)
+        // the random order ignores the maps: it is computed once, in its own stage, and no method's Degrade repeats it
+        async Task<List<float[]>> Curves(string stage, string order)
         {
             var rows = new List<float[]>();
-            foreach (var u in plan.Get($"Degrade:{method}").Units)
+            foreach (var u in plan.Get(stage).Units)
                 rows.AddRange((await ParquetFiles.ReadAsync<CurveRow>(Path.Combine(plan.Cache.DirectoryOf(u.Key), "curves.parquet")))
-                    .Where(r => r.Order == "random").OrderBy(r => r.ImageId).Select(r => r.Curve));
+                    .Where(r => r.Order == order).OrderBy(r => r.ImageId).Select(r => r.Curve));
             return rows;
         }
-        var a = await RandomCurves("vanilla_grad");
-        Assert.Equal(20, a.Count);
-        Assert.Equal(a, await RandomCurves("grad_x_input"));
+        Assert.Equal(20, (await Curves(DegradeStage.RandomOrderStage, "random")).Count);
+        Assert.Empty(await Curves("Degrade:vanilla_grad", "random"));
+        Assert.Empty(await Curves("Degrade:grad_x_input", "random"));
+        Assert.Equal(20, (await Curves("Degrade:grad_x_input", "lerf")).Count);
 
         foreach (var f in new[] { "summary.png", "summary.svg", "summary_lerf.png", "summary_lerf.svg", "degradation_random.svg" })
             Assert.True(File.Exists(Path.Combine(dir, f)), f);
