@@ -117,7 +117,7 @@ public sealed class DegradeStage : Stage
 
     /// <summary>The degradation engine the config names; both give the same curves (to float rounding).</summary>
     static Func<PgIg.Models.SequentialNet, Tensor, Tensor, Tensor, DegradeOptions, long, Tensor> Curves(string engine) =>
-        engine == PgIg.Config.DegradeConfig.Full ? Degrader.Curves : Degrader.Curves;
+        engine == PgIg.Config.DegradeConfig.Full ? Degrader.Curves : IncrementalDegrader.Curves;
 
     /// <summary>A method's curves of one shard, or (method null) the random order's.</summary>
     public async Task<IList<CurveRow>> ReadCurvesAsync(ResolvedMethod? m, int shard) =>

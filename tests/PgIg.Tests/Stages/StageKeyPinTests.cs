@@ -8,9 +8,10 @@ using Xunit;
 namespace PgIg.Tests.Stages;
 
 /// <summary>
-/// Every unit key of the shipped Fashion-MNIST configs, pinned to what the code computed before the stages
-/// became classes (fixtures/stage-keys/*.tsv, from `pgig plan --json` of commit 13dd104), so caches made
-/// before stay valid. A change that must move a key updates the fixture in the commit that says why.
+/// Every unit key of the shipped Fashion-MNIST configs, pinned (fixtures/stage-keys/*.tsv, from `pgig plan --json`),
+/// so caches made before stay valid. Fetch … Attribute are the keys of commit 13dd104, from before the stages became
+/// classes; Degrade and Plots moved once, when degrade.engine entered the Degrade key and the random order became
+/// its own unit (degrade-v2). A change that must move a key updates the fixture in the commit that says why.
 /// </summary>
 public sealed class StageKeyPinTests : IDisposable
 {
