@@ -35,8 +35,8 @@ public static class Degrader
         rank = rank.reshape(b, 1, gh, gw);
 
         var curves = torch.zeros(b, o.NPatches, device: x.device);
-        long perStep = b * c * h * w * 4 * 3;                                  // degraded copy + activations (rough)
-        long stepsPerChunk = Math.Max(1, memoryBudgetBytes / Math.Max(1, perStep * 8));
+        long perStep = b * net.ForwardBytesPerExample();                        // degraded copies + the largest layer's activations
+        long stepsPerChunk = Math.Max(1, memoryBudgetBytes / Math.Max(1, perStep));
         for (long s0 = 0; s0 < o.NPatches; s0 += stepsPerChunk)
         {
             using var scope = torch.NewDisposeScope();

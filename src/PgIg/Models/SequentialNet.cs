@@ -150,6 +150,27 @@ public sealed class SequentialNet : IDisposable
         return (saved + 4 * largest * 4) * 3 / 2;
     }
 
+    /// <summary>
+    /// Bytes one example keeps alive in a plain forward (for chunking untraced passes such as degradation steps):
+    /// its input plus the input and output of the largest layer, float32, with 50% slack for the allocator.
+    /// Sized from the layers' real outputs: VGG16's first activations are 21× its input.
+    /// </summary>
+    public long ForwardBytesPerExample()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var shape = new long[] { 1 }.Concat(InputShape).ToArray();
+        Tensor h = torch.zeros(shape, dtype: WeightedLayers[0].Weight.dtype, device: WeightedLayers[0].Weight.device);
+        long input = h.numel(), largest = 0, previous = h.numel();
+        foreach (var layer in Layers)
+        {
+            h = Apply(layer, h);
+            largest = Math.Max(largest, previous + h.numel());
+            previous = h.numel();
+        }
+        return (input + largest) * 4 * 3 / 2;
+    }
+
     public void Dispose()
     {
         foreach (var w in WeightedLayers) { w.Weight.Dispose(); w.Bias.Dispose(); }
