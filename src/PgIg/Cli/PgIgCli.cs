@@ -19,10 +19,17 @@ public static class PgIgCli
         var stageArg = new Argument<string>("stage") { Description = "Fetch, Data, Train, Patterns, Preprocess, Attribute:<method>, Degrade:<method> or Plots" };
         var shardOpt = WholeNumbers.Optional("--shard", "compute only this shard (for separate worker processes)");
         var requireCached = new Option<bool>("--require-cached") { Description = "fail (exit 4) instead of computing anything: checks that a run is fully cached" };
-        var run = new Command("run", "compute one stage, or every stage of a group such as Attribute (and any missing upstream units)") { stageArg, shardOpt, requireCached };
+        var workerOpt = new Option<string?>("--worker")
+        {
+            Description = "i/N: compute worker i's share of N (0-based): in every stage up to <stage>, the shards ≡ i mod N, plus shared upstream units; Plots runs after the workers (e.g. a Slurm array task: --worker $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT)",
+        };
+        var run = new Command("run", "compute one stage, or every stage of a group such as Attribute (and any missing upstream units)") { stageArg, shardOpt, workerOpt, requireCached };
         common.AddTo(run);
         run.SetAction((r, ct) => Guard(async () =>
         {
+            var worker = r.GetValue(workerOpt) is { } w ? ParseWorker(w) : ((int, int)?)null;
+            if (worker is not null && r.GetValue(shardOpt) is not null)
+                throw new ArgumentException("--worker and --shard exclude each other: a worker chooses its shards itself");
             var (plan, ctx) = Open(common.Load(r));
             var stage = r.GetValue(stageArg)!;
             // Ctrl-C / kill: say what survives; the unit being written is discarded (its temporary directory is
@@ -40,6 +47,21 @@ public static class PgIgCli
                 (plan, ctx) = Open(plan.Config);
             }
             var stages = plan.Resolve(stage);
+            if (worker is var (wi, wn))
+            {
+                try
+                {
+                    var (computed, cached) = await plan.RunWorkerAsync(stage, wi, wn, r.GetValue(requireCached));
+                    Console.WriteLine($"worker {wi}/{wn}: {computed} unit(s) computed, {cached} cached, up to {stage}" +
+                        (stages.Any(s => s.Group == "Plots") ? "; run `pgig run Plots` once every worker is done" : ""));
+                }
+                catch (NotCachedException e)
+                {
+                    Console.Error.WriteLine($"pgig: {e.Message}");
+                    return 4;
+                }
+                return 0;
+            }
             if (stages.Count > 1 && r.GetValue(shardOpt) is not null)
                 throw new ArgumentException($"--shard needs one stage, e.g. {stages[0].Name}; {stage} stands for {stages.Count} stages");
             foreach (var s in stages)
@@ -137,6 +159,18 @@ public static class PgIgCli
         var names = new List<string>();
         for (var r = c; r is not null && r != root; r = r.Parents.OfType<Command>().FirstOrDefault()) names.Insert(0, r.Name);
         return names;
+    }
+
+    /// <summary>"i/N" of --worker, checked before any stage runs.</summary>
+    public static (int Index, int Count) ParseWorker(string text)
+    {
+        var parts = text.Split('/');
+        if (parts.Length != 2 || !int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int i)
+            || !int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n))
+            throw new ArgumentException($"--worker '{text}' is not i/N (worker index / number of workers, e.g. 0/4)");
+        if (n < 1) throw new ArgumentException($"--worker {text}: the number of workers N must be at least 1");
+        if (i >= n) throw new ArgumentException($"--worker {text}: the worker index must be 0…{n - 1} (it counts from 0)");
+        return (i, n);
     }
 
     internal static (PipelinePlan Plan, StageContext Ctx) Open(PipelineConfig cfg)

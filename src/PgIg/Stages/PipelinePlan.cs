@@ -81,4 +81,41 @@ public sealed class PipelinePlan
     }
 
     public IReadOnlyList<StageStatus> Status() => StatusReport.Of(_stages, Cache);
+
+    /// <summary>The shard index of a unit (…/shard-0003 → 3), or null for a unit every worker shares.</summary>
+    public static int? ShardOf(StageUnit u)
+    {
+        int at = u.Key.Slot.LastIndexOf("/shard-", StringComparison.Ordinal);
+        return at < 0 ? null : int.Parse(u.Key.Slot.AsSpan(at + "/shard-".Length), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// What worker <paramref name="worker"/> of <paramref name="workers"/> computes for a target: in every stage up
+    /// to it, the units whose shard index ≡ worker (mod workers). Unsharded upstream units (data, model, patterns)
+    /// come with them as needs: whichever worker reaches one first computes it under its lock, the others wait and
+    /// take it from the cache. Aggregates after the shards (Plots) are not a worker's: they run once the workers are done.
+    /// A target without shards (Data, Train, Patterns) is computed by every worker in the same way.
+    /// </summary>
+    public IReadOnlyList<StageUnit> WorkerUnits(string target, int worker, int workers)
+    {
+        if (workers < 1) throw new ArgumentException($"--worker {worker}/{workers}: the number of workers must be at least 1");
+        if (worker < 0 || worker >= workers) throw new ArgumentException($"--worker {worker}/{workers}: the worker index must be 0…{workers - 1}");
+        var targets = Resolve(target);
+        int last = targets.Max(t => GroupIndex(t.Group));
+        var selected = _stages.Where(s => GroupIndex(s.Group) < last).Concat(targets).Distinct().ToList();
+        var sharded = selected.SelectMany(s => s.Units).Where(u => ShardOf(u) is { } i && i % workers == worker).ToList();
+        if (selected.SelectMany(s => s.Units).Any(u => ShardOf(u) is not null)) return sharded;
+        return targets.SelectMany(s => s.Units).ToList();
+    }
+
+    static int GroupIndex(string group) => Groups.ToList().IndexOf(group);
+
+    /// <summary>Runs a worker's units (see <see cref="WorkerUnits"/>).</summary>
+    public Task<(int Computed, int Cached)> RunWorkerAsync(string target, int worker, int workers, bool requireCached = false)
+    {
+        var stage = Resolve(target);
+        if (stage.Any(s => !s.Known))
+            throw new InvalidOperationException($"stage {target} needs the evaluation set; run the Data stage first");
+        return _runner.RunAsync(WorkerUnits(target, worker, workers), requireCached);
+    }
 }
