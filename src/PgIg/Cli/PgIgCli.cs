@@ -105,14 +105,28 @@ public static class PgIgCli
         }));
 
         var requireFresh = new Option<bool>("--require-fresh") { Description = "exit 3 unless every stage is fresh" };
-        var status = new Command("status", "print each stage as fresh, stale or missing, with the reason") { requireFresh };
+        var verifyOpt = new Option<bool>("--verify") { Description = "hash every file of every artifact instead of trusting unchanged sizes and modification times" };
+        var status = new Command("status", "print each stage as fresh, stale or missing, with the reason") { requireFresh, verifyOpt };
         common.AddTo(status);
         status.SetAction((r, ct) => Guard(() =>
         {
             var (p, _) = Open(common.Load(r));
-            var st = p.Status();
+            var st = p.Status(r.GetValue(verifyOpt));
             PrintStatus(p, st);
             return Task.FromResult(r.GetValue(requireFresh) && st.Any(s => s.State != Freshness.Fresh) ? 3 : 0);
+        }));
+
+        var verify = new Command("verify", "hash every cached artifact of a config against its manifest and list the damaged ones (exit 5 if any)");
+        common.AddTo(verify);
+        verify.SetAction((r, ct) => Guard(() =>
+        {
+            var (p, _) = Open(common.Load(r));
+            var (verified, damaged) = StatusReport.Verify(p.AllKeys(), p.Cache);
+            foreach (var (key, reason) in damaged) Console.WriteLine($"damaged: {key.Slot}: {reason}");
+            Console.WriteLine(damaged.Count == 0
+                ? $"{verified} artifacts verified, none damaged"
+                : $"{verified} artifacts verified, {damaged.Count} damaged; the next run of their stages recomputes them (`pgig run Plots`, or ./build.sh)");
+            return Task.FromResult(damaged.Count == 0 ? 0 : 5);
         }));
 
         var allOpt = new Option<bool>("--all") { Description = "remove the whole cache" };
@@ -138,6 +152,7 @@ public static class PgIgCli
         root.Subcommands.Add(plan);
         root.Subcommands.Add(status);
         root.Subcommands.Add(clean);
+        root.Subcommands.Add(verify);
         foreach (var extra in ExtraCommands.Create(common)) root.Subcommands.Add(extra);
         var parsed = root.Parse(args);
         if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction onError)
