@@ -115,7 +115,10 @@ public static class PgIgCli
         root.Subcommands.Add(status);
         root.Subcommands.Add(clean);
         foreach (var extra in ExtraCommands.Create(common)) root.Subcommands.Add(extra);
+        var debug = new Option<bool>("--debug") { Description = "on an error, print the stack trace as well (or set PGIG_DEBUG=1)", Recursive = true };
+        root.Options.Add(debug);
         var parsed = root.Parse(args);
+        DebugOutput.Value = parsed.GetValue(debug) || Environment.GetEnvironmentVariable("PGIG_DEBUG") == "1";
         if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction onError)
         {
             // the error itself (with "did you mean" corrections), not the whole help page after it
@@ -169,16 +172,18 @@ public static class PgIgCli
             Console.WriteLine($"{leftovers} temporary director{(leftovers == 1 ? "y" : "ies")} left by interrupted runs in {p.Cache.Root}; `pgig clean` (or rerunning those units) removes them");
     }
 
-    /// <summary>Turns expected failures into one clear message and a non-zero exit code.</summary>
+    /// <summary>Set from `--debug` (or PGIG_DEBUG=1) per invocation; async-local so that in-process callers (tests) do not share it.</summary>
+    static readonly AsyncLocal<bool> DebugOutput = new();
+
+    /// <summary>Turns any failure into one clear message and exit code 1; the stack trace only with --debug.</summary>
     internal static async Task<int> Guard(Func<Task<int>> body)
     {
         try { return await body(); }
-        catch (Exception e) when (e is ConfigException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
-                                   or InvalidOperationException or ArgumentException or HttpRequestException or IOException
-                                   || e.GetType().Name.EndsWith("Exception", StringComparison.Ordinal) && e.GetType().Namespace?.StartsWith("PgIg", StringComparison.Ordinal) == true)
+        catch (Exception e)
         {
-            Console.Error.WriteLine($"pgig: error: {e.Message}");
-            if (Environment.GetEnvironmentVariable("PGIG_DEBUG") == "1") Console.Error.WriteLine(e);
+            var (message, expected) = ErrorReport.Describe(e);
+            Console.Error.WriteLine(expected ? $"pgig: error: {message}" : $"pgig: internal error: {message}");
+            if (DebugOutput.Value) Console.Error.WriteLine(e);
             return 1;
         }
     }
