@@ -3,7 +3,6 @@ using System.Text.Json;
 using PgIg.Config;
 using PgIg.Pipeline;
 using PgIg.Tracks;
-using Spectre.Console;
 
 namespace PgIg.Cli;
 
@@ -159,14 +158,7 @@ public static class PgIgCli
 
     static void PrintStatus(PipelinePlan p, IReadOnlyList<StageStatus> st)
     {
-        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200; // logs: no wrapping of long stage names
-        var table = new Table().AddColumns("stage", "state", "units", "reason");
-        foreach (var s in st)
-        {
-            var color = s.State switch { Freshness.Fresh => "green", Freshness.Stale => "yellow", _ => "red" };
-            table.AddRow(Markup.Escape(s.Stage), $"[{color}]{s.State.ToString().ToLowerInvariant()}[/]", $"{s.FreshUnits}/{s.TotalUnits}", Markup.Escape(s.Reason ?? ""));
-        }
-        AnsiConsole.Write(table);
+        StatusTable.Write(StatusTable.ForStdout(), st);
         int leftovers = CacheCleaner.Leftovers(p.Cache.Root);
         if (leftovers > 0)
             Console.WriteLine($"{leftovers} temporary director{(leftovers == 1 ? "y" : "ies")} left by interrupted runs in {p.Cache.Root}; `pgig clean` (or rerunning those units) removes them");
