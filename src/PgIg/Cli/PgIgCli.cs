@@ -45,6 +45,7 @@ public static class PgIgCli
                 try
                 {
                     var (computed, cached) = await plan.RunAsync(s.Name, r.GetValue(shardOpt), r.GetValue(requireCached));
+                    ProgressSinks.Finish();
                     Console.WriteLine($"{s.Name}: {computed} unit(s) computed, {cached} cached");
                 }
                 catch (NotCachedException e)
@@ -129,8 +130,11 @@ public static class PgIgCli
         return await parsed.InvokeAsync();
     }
 
-    static void Interrupted(System.Runtime.InteropServices.PosixSignalContext c) =>
+    static void Interrupted(System.Runtime.InteropServices.PosixSignalContext c)
+    {
+        ProgressSinks.Finish(); // give the terminal its cursor back
         Console.Error.WriteLine($"pgig: {c.Signal} received; finished units stay cached, and rerunning the same command resumes from them");
+    }
 
     static IEnumerable<string> CommandPath(Command c, RootCommand root)
     {
@@ -143,7 +147,8 @@ public static class PgIgCli
     {
         var device = TorchSetup.Configure(cfg);
         var cache = new ArtifactCache(cfg.CacheDir);
-        var ctx = new StageContext(cfg, cache, Console.WriteLine, new HttpClient { Timeout = TimeSpan.FromMinutes(30) }) { Device = device };
+        var (progress, log) = ProgressSinks.ForConsole(); // live bars on a terminal, plain lines in logs
+        var ctx = new StageContext(cfg, cache, log, new HttpClient { Timeout = TimeSpan.FromMinutes(30) }) { Device = device, Progress = progress };
         ITrack track = TrackFactory.Create(cfg);
         return (new PipelinePlan(cfg, track, ctx), ctx);
     }
@@ -170,9 +175,15 @@ public static class PgIgCli
     /// <summary>Turns any failure into one clear message and exit code 1; the stack trace only with --debug.</summary>
     internal static async Task<int> Guard(Func<Task<int>> body)
     {
-        try { return await body(); }
+        try
+        {
+            int code = await body();
+            ProgressSinks.Finish();
+            return code;
+        }
         catch (Exception e)
         {
+            ProgressSinks.Finish(); // the message goes below the bars, not into them
             var (message, expected) = ErrorReport.Describe(e);
             Console.Error.WriteLine(expected ? $"pgig: error: {message}" : $"pgig: internal error: {message}");
             if (DebugOutput.Value) Console.Error.WriteLine(e);
