@@ -96,7 +96,8 @@ string ResolveTarget(string typed)
     if (group is null || parts.Length == 2 && group is not ("Attribute" or "Degrade"))
         throw new CakeException(2, $"unknown target '{typed}'{DidYouMean(parts[0], names)}. Valid targets: {string.Join(", ", targetHelp.Select(t => t.Name))}, " +
             "Attribute:<method> and Degrade:<method> (a method the config lists). See ./build.sh --help.");
-    return parts.Length == 2 ? $"{group}:{parts[1]}" : group;
+    // Default is Plots by another name; as Plots it gets the plan and the per-method tasks
+    return parts.Length == 2 ? $"{group}:{parts[1]}" : group == "Default" ? "Plots" : group;
 }
 
 var target = ResolveTarget(Argument("target", "Plots"));
