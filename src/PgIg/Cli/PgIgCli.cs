@@ -4,7 +4,6 @@ using PgIg.Config;
 using PgIg.Pipeline;
 using PgIg.Stages;
 using PgIg.Tracks;
-using Spectre.Console;
 
 namespace PgIg.Cli;
 
@@ -69,6 +68,7 @@ public static class PgIgCli
                 try
                 {
                     var (computed, cached) = await plan.RunAsync(s.Name, r.GetValue(shardOpt), r.GetValue(requireCached));
+                    ProgressSinks.Finish();
                     Console.WriteLine($"{s.Name}: {computed} unit(s) computed, {cached} cached");
                 }
                 catch (NotCachedException e)
@@ -154,7 +154,10 @@ public static class PgIgCli
         root.Subcommands.Add(clean);
         root.Subcommands.Add(verify);
         foreach (var extra in ExtraCommands.Create(common)) root.Subcommands.Add(extra);
+        var debug = new Option<bool>("--debug") { Description = "on an error, print the stack trace as well (or set PGIG_DEBUG=1)", Recursive = true };
+        root.Options.Add(debug);
         var parsed = root.Parse(args);
+        DebugOutput.Value = parsed.GetValue(debug) || Environment.GetEnvironmentVariable("PGIG_DEBUG") == "1";
         if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction onError)
         {
             // the error itself (with "did you mean" corrections), not the whole help page after it
@@ -166,8 +169,11 @@ public static class PgIgCli
         return await parsed.InvokeAsync();
     }
 
-    static void Interrupted(System.Runtime.InteropServices.PosixSignalContext c) =>
+    static void Interrupted(System.Runtime.InteropServices.PosixSignalContext c)
+    {
+        ProgressSinks.Finish(); // give the terminal its cursor back
         Console.Error.WriteLine($"pgig: {c.Signal} received; finished units stay cached, and rerunning the same command resumes from them");
+    }
 
     static IEnumerable<string> CommandPath(Command c, RootCommand root)
     {
@@ -192,7 +198,8 @@ public static class PgIgCli
     {
         var device = TorchSetup.Configure(cfg);
         var cache = new ArtifactCache(cfg.CacheDir);
-        var ctx = new StageContext(cfg, cache, Console.WriteLine, new HttpClient { Timeout = TimeSpan.FromMinutes(30) }) { Device = device };
+        var (progress, log) = ProgressSinks.ForConsole(); // live bars on a terminal, plain lines in logs
+        var ctx = new StageContext(cfg, cache, log, new HttpClient { Timeout = TimeSpan.FromMinutes(30) }) { Device = device, Progress = progress };
         ITrack track = TrackFactory.Create(cfg);
         return (new PipelinePlan(cfg, track, ctx), ctx);
     }
@@ -207,29 +214,30 @@ public static class PgIgCli
 
     static void PrintStatus(PipelinePlan p, IReadOnlyList<StageStatus> st)
     {
-        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200; // logs: no wrapping of long stage names
-        var table = new Table().AddColumns("stage", "state", "units", "reason");
-        foreach (var s in st)
-        {
-            var color = s.State switch { Freshness.Fresh => "green", Freshness.Stale => "yellow", _ => "red" };
-            table.AddRow(Markup.Escape(s.Stage), $"[{color}]{s.State.ToString().ToLowerInvariant()}[/]", $"{s.FreshUnits}/{s.TotalUnits}", Markup.Escape(s.Reason ?? ""));
-        }
-        AnsiConsole.Write(table);
+        StatusTable.Write(StatusTable.ForStdout(), st);
         int leftovers = CacheCleaner.Leftovers(p.Cache.Root);
         if (leftovers > 0)
             Console.WriteLine($"{leftovers} temporary director{(leftovers == 1 ? "y" : "ies")} left by interrupted runs in {p.Cache.Root}; `pgig clean` (or rerunning those units) removes them");
     }
 
-    /// <summary>Turns expected failures into one clear message and a non-zero exit code.</summary>
+    /// <summary>Set from `--debug` (or PGIG_DEBUG=1) per invocation; async-local so that in-process callers (tests) do not share it.</summary>
+    static readonly AsyncLocal<bool> DebugOutput = new();
+
+    /// <summary>Turns any failure into one clear message and exit code 1; the stack trace only with --debug.</summary>
     internal static async Task<int> Guard(Func<Task<int>> body)
     {
-        try { return await body(); }
-        catch (Exception e) when (e is ConfigException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
-                                   or InvalidOperationException or ArgumentException or HttpRequestException or IOException
-                                   || e.GetType().Name.EndsWith("Exception", StringComparison.Ordinal) && e.GetType().Namespace?.StartsWith("PgIg", StringComparison.Ordinal) == true)
+        try
         {
-            Console.Error.WriteLine($"pgig: error: {e.Message}");
-            if (Environment.GetEnvironmentVariable("PGIG_DEBUG") == "1") Console.Error.WriteLine(e);
+            int code = await body();
+            ProgressSinks.Finish();
+            return code;
+        }
+        catch (Exception e)
+        {
+            ProgressSinks.Finish(); // the message goes below the bars, not into them
+            var (message, expected) = ErrorReport.Describe(e);
+            Console.Error.WriteLine(expected ? $"pgig: error: {message}" : $"pgig: internal error: {message}");
+            if (DebugOutput.Value) Console.Error.WriteLine(e);
             return 1;
         }
     }

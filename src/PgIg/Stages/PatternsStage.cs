@@ -128,7 +128,7 @@ public sealed class PatternsStage : Stage
         await w.WriteParquetAsync("check.parquet", check);
         // a₊ patterns satisfy wᵀa = 1 per unit (spec §3.2); a large value hints at patterns of another model
         w.Metric("mean_abs_wta_minus_1", units == 0 ? 0 : total / units);
-        ctx.Log($"  patterns match the model; mean |wᵀa − 1| = {(units == 0 ? 0 : total / units):0.####}");
+        ctx.Log(PatternFit.Describe(units == 0 ? 0 : total / units));
         }
     }
 }
