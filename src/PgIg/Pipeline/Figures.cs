@@ -20,6 +20,9 @@ public static class Figures
         foreach (var order in c.Degrade.Orders)
         {
             var curves = summaries.Where(s => s.Order == order).Select(s => new CurveSeries(s.Method, s.MeanCurve)).ToList();
+            // MoRF is judged against random removal: its curve is the reference line (black, the baseline style)
+            var randomCurve = summaries.FirstOrDefault(s => s.Order == "random");
+            if (order == "morf" && randomCurve is not null) curves.Add(new CurveSeries(MethodStyles.RandomMethod, randomCurve.MeanCurve));
             string suffix = order == "morf" ? "" : "_" + order;
             string orderText = order switch { "morf" => "MoRF, most relevant first", "lerf" => "LeRF, least relevant first", _ => "random order" };
             DegradationPlot.Save(curves, new DegradationPlotOptions
@@ -66,6 +69,31 @@ public static class Figures
             Title: "Attribution maps (channel sum; red positive, blue negative)", Subtitle: subtitle), w.PathOf("saliency.png"), w.PathOf("saliency.svg"));
         w.RegisterFile("saliency.png");
         w.RegisterFile("saliency.svg");
+    }
+
+    /// <summary>One matrix per ranked order: pairwise_&lt;order&gt;.png/svg, cells oriented so red means the row method is better.</summary>
+    public static void WritePairwise(ArtifactWriter w, PipelineConfig c, ITrack track, IReadOnlyList<CurveSummary> summaries, IReadOnlyList<PairwiseResult> pairwise)
+    {
+        foreach (var order in c.Degrade.Orders.Where(o => o != "random"))
+        {
+            var rows = pairwise.Where(r => r.Order == order).ToList();
+            var methods = rows.Select(r => r.MethodA).Concat(rows.Select(r => r.MethodB)).Distinct().ToList();
+            if (methods.Count < 2) continue;
+            // advantage of A over B: the AUC difference signed so that positive = better for this order
+            double sign = PairedStatistics.HigherIsBetter(order) ? 1 : -1;
+            var cells = rows.SelectMany(r => new[]
+            {
+                new PairwiseCell(r.MethodA, r.MethodB, sign * r.MeanDiff, r.PHolm),
+                new PairwiseCell(r.MethodB, r.MethodA, -sign * r.MeanDiff, r.PHolm),
+            }).ToList();
+            int n = rows.Max(r => r.Images);
+            string better = PairedStatistics.HigherIsBetter(order) ? "higher" : "lower";
+            PairwiseMatrix.Save(methods, cells, $"Paired comparison ({OrderLabel(order)}): mean AUC advantage of row over column",
+                $"{c.Name}: {track.DatasetLabel}, {n} images, paired per image; {better} AUC is better; red = row better",
+                $"row's AUC advantage (positive = row better)", w.PathOf($"pairwise_{order}.png"), w.PathOf($"pairwise_{order}.svg"));
+            w.RegisterFile($"pairwise_{order}.png");
+            w.RegisterFile($"pairwise_{order}.svg");
+        }
     }
 
     /// <summary>Each non-gradient-rule method → the method whose colour it shares (its gradient-rule twin, else its kind).</summary>

@@ -39,7 +39,36 @@ public static class Reports
         await File.WriteAllTextAsync(w.PathOf("summary.csv"), sum.ToString());
         w.RegisterFile("summary.csv", summaries.Count);
 
+        var pairwise = Pairwise(c, curves);
+        var pw = new StringBuilder("method_a,method_b,order,images,mean_diff,ci_low,ci_high,p_value,p_holm,better\n");
+        foreach (var r in pairwise)
+            pw.Append(string.Join(",", r.MethodA, r.MethodB, r.Order, r.Images.ToString(CultureInfo.InvariantCulture),
+                F(r.MeanDiff), F(r.CiLow), F(r.CiHigh), P(r.PValue), P(r.PHolm), r.Better)).Append('\n');
+        await File.WriteAllTextAsync(w.PathOf("pairwise.csv"), pw.ToString());
+        w.RegisterFile("pairwise.csv", pairwise.Count);
+
         Figures.Write(w, c, track, summaries, gridImages, gridMaps);
+        Figures.WritePairwise(w, c, track, summaries, pairwise);
+    }
+
+    /// <summary>
+    /// Every pair of methods per ranked order, on per-image AUC differences (method_a − method_b), Holm-corrected
+    /// within each order. The random order joins MoRF and LeRF as one more row: it removes patches like them,
+    /// so "does the method beat random?" is a pair like any other.
+    /// </summary>
+    public static List<PairwiseResult> Pairwise(PipelineConfig c, Dictionary<string, List<CurveRow>> curves)
+    {
+        var result = new List<PairwiseResult>();
+        foreach (var order in c.Degrade.Orders.Where(o => o != "random"))
+        {
+            var series = c.Methods.Select(m => (m.Name, curves[m.Name].Where(r => r.Order == order))).ToList();
+            if (c.Degrade.Orders.Contains("random") && order is "morf" or "lerf" && c.Methods.Count > 0)
+                series.Add((RandomOrderName, curves[c.Methods[0].Name].Where(r => r.Order == "random")));
+            var auc = series.Select(s => (s.Item1, (IReadOnlyDictionary<long, double>)s.Item2
+                .ToDictionary(r => r.ImageId, r => CurveStatistics.Auc(r.Curve)))).ToList();
+            result.AddRange(PairedStatistics.Compare(auc, order, c.Seed));
+        }
+        return result;
     }
 
     /// <summary>The random order's series: it removes patches in a random order drawn per image, whatever the
@@ -51,11 +80,14 @@ public static class Reports
     static IEnumerable<string> SeriesOf(PipelineConfig c, string order) =>
         order == "random" ? c.Methods.Take(1).Select(m => m.Name) : c.Methods.Select(m => m.Name);
 
-    /// <summary>Names the Plots stage writes: degradation[_order].csv/png/svg, summary[_order].csv/png/svg, saliency.png/svg.</summary>
+    /// <summary>Names the Plots stage writes: degradation[_order].csv/png/svg, summary[_order].csv/png/svg, saliency.png/svg,
+    /// pairwise.csv, pairwise_order.png/svg, report.html.</summary>
     public static bool IsResultFile(string name) =>
-        System.Text.RegularExpressions.Regex.IsMatch(name, @"^(degradation(_(lerf|random|morf))?|summary(_(lerf|morf))?|saliency)\.(csv|png|svg)$");
+        System.Text.RegularExpressions.Regex.IsMatch(name, @"^((degradation(_(lerf|random|morf|insertion))?|summary(_(lerf|morf|insertion))?|saliency)\.(csv|png|svg)|pairwise\.csv|pairwise_(morf|lerf|insertion)\.(png|svg)|report\.html)$");
 
     static string F(double v) => v.ToString("0.000000", CultureInfo.InvariantCulture);
+    // p-values span many decades; fixed decimals would print small ones as 0
+    static string P(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
 
     /// <summary>Copies the Plots artifact's files into the results directory (atomically per file).</summary>
     public static IReadOnlyList<string> Publish(string artifactDir, string resultsDir)

@@ -41,7 +41,28 @@ public class ReportTests : IDisposable
         Assert.Empty(await Curves("Degrade:grad_x_input", "random"));
         Assert.Equal(20, (await Curves("Degrade:grad_x_input", "lerf")).Count);
 
-        foreach (var f in new[] { "summary.png", "summary.svg", "summary_lerf.png", "summary_lerf.svg", "degradation_random.svg" })
+        // every pair per ranked order, the random order joining as one more method; Holm within each order
+        var pairwise = File.ReadAllLines(Path.Combine(dir, "pairwise.csv"));
+        Assert.Equal("method_a,method_b,order,images,mean_diff,ci_low,ci_high,p_value,p_holm,better", pairwise[0]);
+        var pairs = pairwise.Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal(new[] { "vanilla_grad/grad_x_input/morf", $"vanilla_grad/{Reports.RandomOrderName}/morf", $"grad_x_input/{Reports.RandomOrderName}/morf",
+            "vanilla_grad/grad_x_input/lerf", $"vanilla_grad/{Reports.RandomOrderName}/lerf", $"grad_x_input/{Reports.RandomOrderName}/lerf" },
+            pairs.Select(r => $"{r[0]}/{r[1]}/{r[2]}"));
+        foreach (var r in pairs)
+        {
+            double Num(int i) => double.Parse(r[i], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal("20", r[3]);
+            Assert.True(Num(5) <= Num(4) && Num(4) <= Num(6), string.Join(",", r));
+            Assert.InRange(Num(7), 0, 1);
+            Assert.True(Num(8) >= Num(7));
+            Assert.Contains(r[9], new[] { r[0], r[1], "none" });
+        }
+        // the MoRF figure carries the random order as its reference line; LeRF's does not
+        Assert.Matches(@">\s*random\s*<", File.ReadAllText(Path.Combine(dir, "degradation.svg")));
+        Assert.DoesNotMatch(@">\s*random\s*<", File.ReadAllText(Path.Combine(dir, "degradation_lerf.svg")));
+
+        foreach (var f in new[] { "summary.png", "summary.svg", "summary_lerf.png", "summary_lerf.svg", "degradation_random.svg",
+            "pairwise_morf.png", "pairwise_morf.svg", "pairwise_lerf.png", "pairwise_lerf.svg" })
             Assert.True(File.Exists(Path.Combine(dir, f)), f);
         Assert.False(File.Exists(Path.Combine(dir, "summary_random.png")));
         var lerfSvg = File.ReadAllText(Path.Combine(dir, "summary_lerf.svg"));
