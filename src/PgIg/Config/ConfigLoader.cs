@@ -170,12 +170,12 @@ public static class ConfigLoader
         var orders = r.StringList("orders") ?? ["morf"];
         var seq = r.Seq("orders");
         foreach (var (o, i) in orders.Select((o, i) => (o, i)))
-            if (o is not ("morf" or "lerf" or "random"))
-                throw YamlNodeReader.Error(r.File, seq!.Children[i], $"field '{r.Path}.orders' has '{o}'{Suggest.DidYouMean(o, ["morf", "lerf", "random"])}; valid choices: morf, lerf, random");
+            if (o is not ("morf" or "lerf" or "random" or "insertion"))
+                throw YamlNodeReader.Error(r.File, seq!.Children[i], $"field '{r.Path}.orders' has '{o}'{Suggest.DidYouMean(o, ["morf", "lerf", "random", "insertion"])}; valid choices: morf, lerf, random, insertion");
         if (orders.Distinct().Count() != orders.Count)
             throw YamlNodeReader.Error(r.File, r.NodeOf("orders"), $"field '{r.Path}.orders' lists an order twice: [{string.Join(", ", orders)}]");
-        if (!orders.Any(o => o is "morf" or "lerf"))
-            throw YamlNodeReader.Error(r.File, r.NodeOf("orders"), $"field '{r.Path}.orders' needs morf or lerf: the random order does not use the methods' maps, so it is only a reference for them");
+        if (!orders.Any(o => o is "morf" or "lerf" or "insertion"))
+            throw YamlNodeReader.Error(r.File, r.NodeOf("orders"), $"field '{r.Path}.orders' needs morf, lerf or insertion: the random order does not use the methods' maps, so it is only a reference for them");
         var d = new DegradeConfig(r.Int("patch_size", patch, 1), r.Int("n_patches", n, 1), orders,
             r.Choice("engine", DegradeConfig.Incremental, DegradeConfig.Incremental, DegradeConfig.Full));
         r.RejectUnknown();

@@ -7,7 +7,9 @@ namespace PgIg.Degradation;
 
 /// <param name="SkipTopPatch">B1: step p degrades ranks 1…p (rank 0 never); false: ranks 0…p−1.</param>
 /// <param name="PositiveOnlyReplacement">B2: replace a channel only where its patch mean is &gt; 0.</param>
-public sealed record DegradeOptions(int PatchSize, int NPatches, bool SkipTopPatch, bool PositiveOnlyReplacement);
+/// <param name="Insertion">Insertion curve: step 0 is the fully degraded image (every patch replaced as deletion replaces
+/// it) and step s restores the s first-ranked patches; SkipTopPatch does not apply (B1 is a quirk of the original's deletion).</param>
+public sealed record DegradeOptions(int PatchSize, int NPatches, bool SkipTopPatch, bool PositiveOnlyReplacement, bool Insertion = false);
 
 /// <summary>
 /// Patch degradation (spec §7.3): at each step, the next patch in the ranking is replaced by its own
@@ -24,7 +26,7 @@ public static class Degrader
         if (h % p != 0 || w % p != 0)
             throw new InvalidOperationException($"patch_size {p} does not tile the {h}×{w} input; choose a divisor of both");
         long gh = h / p, gw = w / p, patches = gh * gw;
-        long maxSteps = o.SkipTopPatch ? patches : patches + 1;
+        long maxSteps = o.SkipTopPatch && !o.Insertion ? patches : patches + 1;
         if (o.NPatches > maxSteps)
             throw new InvalidOperationException($"n_patches {o.NPatches} exceeds the {patches} patches of a {h}×{w} image at patch_size {p} (at most {maxSteps} steps)");
 
@@ -45,7 +47,7 @@ public static class Degrader
             for (long s = s0; s < s1; s++)
             {
                 // patches degraded at step s
-                var degraded = o.SkipTopPatch ? rank.ge(1).logical_and(rank.le(s)) : rank.lt(s);   // B×1×G×G
+                var degraded = o.Insertion ? rank.ge(s) : o.SkipTopPatch ? rank.ge(1).logical_and(rank.le(s)) : rank.lt(s);   // B×1×G×G
                 var k = means * degraded.to(means.dtype);                                         // the original's mask K
                 var kUp = F.interpolate(k, scale_factor: new double[] { p, p }, mode: InterpolationMode.Nearest);
                 Tensor replace = o.PositiveOnlyReplacement

@@ -26,6 +26,9 @@ public static class IncrementalDegrader
     /// <param name="fullMapFraction">Window share of a layer's map above which the whole map is computed (a tuning knob; results do not depend on it).</param>
     public static Tensor Curves(SequentialNet net, Tensor x, Tensor classes, Tensor order, DegradeOptions o, long memoryBudgetBytes, double fullMapFraction)
     {
+        // insertion changes every patch but the restored ones at step 0, so there is no clean-image forward to update
+        // incrementally; the full engine gives the same curves
+        if (o.Insertion) return Degrader.Curves(net, x, classes, order, o, memoryBudgetBytes);
         if (x.dim() != 4) throw new ArgumentException($"expected a B×C×H×W input, got {x.dim()} dimensions", nameof(x));
         long b = x.shape[0], h = x.shape[2], w = x.shape[3];
         int p = o.PatchSize;

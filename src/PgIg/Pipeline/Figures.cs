@@ -24,11 +24,16 @@ public static class Figures
             var randomCurve = summaries.FirstOrDefault(s => s.Order == "random");
             if (order == "morf" && randomCurve is not null) curves.Add(new CurveSeries(MethodStyles.RandomMethod, randomCurve.MeanCurve));
             string suffix = order == "morf" ? "" : "_" + order;
-            string orderText = order switch { "morf" => "MoRF, most relevant first", "lerf" => "LeRF, least relevant first", _ => "random order" };
+            string orderText = order switch
+            {
+                "morf" => "MoRF, most relevant first", "lerf" => "LeRF, least relevant first",
+                "insertion" => "insertion, most relevant restored first", _ => "random order",
+            };
             DegradationPlot.Save(curves, new DegradationPlotOptions
             {
                 Title = c.Plots.Title ?? $"Degradation ({orderText}): mean p(predicted class)",
                 Subtitle = subtitle, PatternPairs = pairs, YFromZero = c.Plots.YFromZero,
+                XLabel = order == "insertion" ? "# patches restored (from the fully degraded image)" : "# patches degraded",
             }, w.PathOf($"degradation{suffix}.png"), w.PathOf($"degradation{suffix}.svg"));
             w.RegisterFile($"degradation{suffix}.png");
             w.RegisterFile($"degradation{suffix}.svg");
@@ -46,7 +51,7 @@ public static class Figures
                 .Select(s => new SummaryRow(s.Method, s.Auc.Value, s.Auc.Low, s.Auc.High, s.Aopc.Value, s.Aopc.Low, s.Aopc.High)).ToList();
             SummaryPlot.Save(rows, $"Area under the degradation curve ({OrderLabel(order)}) and AOPC, 95% bootstrap CI",
                 subtitle + reference, pairs, w.PathOf($"summary{suffix}.png"), w.PathOf($"summary{suffix}.svg"),
-                higherAucIsBetter: order == "lerf");
+                higherAucIsBetter: PairedStatistics.HigherIsBetter(order));
             w.RegisterFile($"summary{suffix}.png");
             w.RegisterFile($"summary{suffix}.svg");
         }
@@ -102,7 +107,7 @@ public static class Figures
             m => c.Methods.FirstOrDefault(b => b.Kind == m.Kind && b.Rule == "gradient")?.Name ?? m.Kind);
 
     /// <summary>The papers' spelling of the degradation orders, used in every figure: MoRF, LeRF.</summary>
-    public static string OrderLabel(string order) => order switch { "morf" => "MoRF", "lerf" => "LeRF", _ => order };
+    public static string OrderLabel(string order) => order switch { "morf" => "MoRF", "lerf" => "LeRF", "insertion" => "insertion", _ => order };
 
     static float[] ChannelSum(float[] map, int hw)
     {

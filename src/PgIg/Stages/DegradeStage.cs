@@ -8,7 +8,8 @@ namespace PgIg.Stages;
 
 /// <summary>
 /// Degrade: per method and shard, each image's curve of p(target class) as its patches are replaced in the
-/// order its map ranks them (MoRF, LeRF) or at random (spec §7.3).
+/// order its map ranks them (MoRF, LeRF) or at random (spec §7.3); insertion restores them, most relevant first, into
+/// the fully degraded image.
 /// </summary>
 public sealed class DegradeStage : Stage
 {
@@ -103,11 +104,12 @@ public sealed class DegradeStage : Stage
                 : torch.tensor(maps.Skip(b * c.BatchSize).Take(c.BatchSize).SelectMany(r => r.MapValues()).ToArray(), x.shape).to(device);
             foreach (var orderName in orders)
             {
+                // insertion restores the most relevant patches first: the MoRF ranking, run backwards from the degraded image
                 var order = orderName switch { "lerf" => DegradationOrder.Lerf, "random" => DegradationOrder.Random, _ => DegradationOrder.Morf };
                 var ranking = order == DegradationOrder.Random
                     ? PatchRanking.RandomOrder(x.shape[0], PatchRanking.PatchCount(x, c.Degrade.PatchSize), ids, c.Seed, device)
                     : PatchRanking.Order(mapT!, c.Degrade.PatchSize, order, c.Quirks.SignedRanking, ids, c.Seed);
-                var curve = Curves(c.Degrade.Engine)(net, x, classes, ranking, opts, c.MemoryBudgetBytes);
+                var curve = Curves(c.Degrade.Engine)(net, x, classes, ranking, opts with { Insertion = orderName == "insertion" }, c.MemoryBudgetBytes);
                 var flat = curve.cpu().data<float>().ToArray();
                 for (int i = 0; i < batchRows.Count; i++)
                     curves.Add(new CurveRow { ImageId = ids[i], TargetClass = (int)targets[i], Order = orderName, Curve = flat.AsSpan(i * opts.NPatches, opts.NPatches).ToArray() });

@@ -104,9 +104,11 @@ public class ConfigLoaderTests
     [Fact]
     public void Orders_need_a_ranked_order_and_no_repeats()
     {
-        Assert.Contains("needs morf or lerf", Error("track: fashion-mnist\ndegrade: {orders: [random]}\nmethods: [vanilla_grad]\n"));
+        Assert.Contains("needs morf, lerf or insertion", Error("track: fashion-mnist\ndegrade: {orders: [random]}\nmethods: [vanilla_grad]\n"));
         Assert.Contains("lists an order twice", Error("track: fashion-mnist\ndegrade: {orders: [morf, morf]}\nmethods: [vanilla_grad]\n"));
         Assert.Equal(["lerf", "random"], Parse("track: fashion-mnist\ndegrade: {orders: [lerf, random]}\nmethods: [vanilla_grad]\n").Degrade.Orders);
+        Assert.Equal(["insertion", "random"], Parse("track: fashion-mnist\ndegrade: {orders: [insertion, random]}\nmethods: [vanilla_grad]\n").Degrade.Orders);
+        Assert.Contains("did you mean 'insertion'", Error("track: fashion-mnist\ndegrade: {orders: [insertoin]}\nmethods: [vanilla_grad]\n"));
     }
 
     [Fact]

@@ -90,6 +90,45 @@ public class DegraderTests
     }
 
     [Fact]
+    public void Insertion_starts_fully_degraded_and_restores_the_ranking_in_order()
+    {
+        // pixel 0 (value 1) lies in p0 (mean 2); ranking p1, p0, …: restored at step 2
+        var ins = PixelCurve(0, new DegradeOptions(2, 5, SkipTopPatch: false, PositiveOnlyReplacement: false, Insertion: true), [1, 0, 2, 3]);
+        Assert.Equal([Sigmoid(20), Sigmoid(20), Sigmoid(10), Sigmoid(10), Sigmoid(10)], ins, new FloatTol());
+        // B1 is a deletion quirk: insertion ignores it, and may still take all patches + 1 steps
+        Assert.Equal(ins, PixelCurve(0, new DegradeOptions(2, 5, SkipTopPatch: true, PositiveOnlyReplacement: false, Insertion: true), [1, 0, 2, 3]), new FloatTol());
+        // positive-only replacement (B2) applies as in deletion: p1 (mean −1.5) is never replaced
+        var pixel2 = new DegradeOptions(2, 2, false, false, Insertion: true);
+        Assert.Equal(Sigmoid(-15), PixelCurve(2, pixel2, [0, 1, 2, 3])[0], 6);
+        Assert.Equal(Sigmoid(-10), PixelCurve(2, pixel2 with { PositiveOnlyReplacement = true }, [0, 1, 2, 3])[0], 6);
+    }
+
+    [Fact]
+    public void Insertion_mirrors_deletion_end_to_end_and_the_incremental_engine_falls_back()
+    {
+        // corrected deletion with every patch: its last step is insertion's first and vice versa
+        var del = Curve(new DegradeOptions(2, 5, false, false), [2, 0, 3, 1]);
+        var ins = Curve(new DegradeOptions(2, 5, false, false, Insertion: true), [2, 0, 3, 1]);
+        Assert.Equal(del[4], ins[0], 6);
+        Assert.Equal(del[0], ins[4], 6);
+        using var net = PixelNet(2);
+        var x = torch.tensor(Image, new long[] { 1, 1, 4, 4 });
+        var o = new DegradeOptions(2, 5, false, false, Insertion: true);
+        var order = torch.tensor(new long[] { 1, 0, 2, 3 }, new long[] { 1, 4 });
+        var full = Degrader.Curves(net, x, torch.tensor(new long[] { 1 }), order, o, 1 << 20).data<float>().ToArray();
+        var incremental = IncrementalDegrader.Curves(net, x, torch.tensor(new long[] { 1 }), order, o, 1 << 20).data<float>().ToArray();
+        Assert.Equal(full, incremental, new FloatTol());
+        Assert.Equal(Sigmoid(-15), full[0], 6);   // p1 degraded …
+        Assert.Equal(Sigmoid(-10), full[1], 6);   // … and restored first
+    }
+
+    sealed class FloatTol : IEqualityComparer<float>
+    {
+        public bool Equals(float a, float b) => Math.Abs(a - b) < 1e-6;
+        public int GetHashCode(float x) => 0;
+    }
+
+    [Fact]
     public void Corrected_mode_degrades_ranks_zero_to_p_minus_one()
     {
         // a max-sensitive model: logits [0, 10·x[0,0]] so only pixel (0,0) matters; it is in p0

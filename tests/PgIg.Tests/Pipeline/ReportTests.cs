@@ -87,6 +87,43 @@ public class ReportTests : IDisposable
     }
 
     [Fact]
+    public async Task Insertion_is_an_order_with_its_own_files_and_a_ranking_independent_start()
+    {
+        string yaml = _h.Yaml("  - vanilla_grad\n  - grad_x_input")
+            .Replace("degrade: {patch_size: 4, n_patches: 12}", "degrade: {patch_size: 4, n_patches: 12, orders: [morf, insertion, random]}");
+        await _h.RunAsync(yaml);
+        var plan = _h.Plan(yaml);
+        string dir = plan.Cache.DirectoryOf(plan.PlotsKey!);
+
+        Assert.Equal("patches,vanilla_grad,grad_x_input", File.ReadLines(Path.Combine(dir, "degradation_insertion.csv")).First());
+        var summary = File.ReadAllLines(Path.Combine(dir, "summary.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal(2, summary.Count(r => r[1] == "insertion"));
+        // the random order is a deletion reference: it is paired with MoRF only, never with insertion
+        var pairs = File.ReadAllLines(Path.Combine(dir, "pairwise.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal(new[] { "vanilla_grad/grad_x_input" }, pairs.Where(r => r[2] == "insertion").Select(r => $"{r[0]}/{r[1]}"));
+        foreach (var f in new[] { "degradation_insertion.png", "degradation_insertion.svg", "summary_insertion.png", "summary_insertion.svg", "pairwise_insertion.png" })
+            Assert.True(File.Exists(Path.Combine(dir, f)), f);
+        var svg = File.ReadAllText(Path.Combine(dir, "summary_insertion.svg"));
+        Assert.Contains("AUC (higher = better)", svg);
+        Assert.Contains("# patches restored", File.ReadAllText(Path.Combine(dir, "degradation_insertion.svg")));
+
+        // step 0 of insertion is the fully degraded image, whatever the ranking: the same for every method
+        async Task<Dictionary<long, float>> First(string stage)
+        {
+            var d = new Dictionary<long, float>();
+            foreach (var u in plan.Get(stage).Units)
+                foreach (var r in (await ParquetFiles.ReadAsync<CurveRow>(Path.Combine(plan.Cache.DirectoryOf(u.Key), "curves.parquet"))).Where(r => r.Order == "insertion"))
+                    d[r.ImageId] = r.Curve[0];
+            return d;
+        }
+        var a = await First("Degrade:vanilla_grad");
+        var b = await First("Degrade:grad_x_input");
+        Assert.Equal(20, a.Count);
+        foreach (var (id, v) in a) Assert.Equal(v, b[id], 5);
+        Assert.True(Reports.IsResultFile("degradation_insertion.csv") && Reports.IsResultFile("pairwise_insertion.svg"));
+    }
+
+    [Fact]
     public async Task Figures_carry_the_config_name_MoRF_and_predicted_class_labels()
     {
         string yaml = _h.Yaml("  - pattern_vanilla_grad\n  - {name: pv_b, method: vanilla_grad, rule: pattern}")
