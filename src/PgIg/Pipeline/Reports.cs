@@ -10,7 +10,7 @@ namespace PgIg.Pipeline;
 public static class Reports
 {
     public static async Task WriteAsync(ArtifactWriter w, PipelineConfig c, ITrack track, Dictionary<string, List<CurveRow>> curves,
-        List<ImageRow> gridImages, List<(string Method, List<MapRow> Maps)> gridMaps)
+        List<ImageRow> gridImages, List<(string Method, List<MapRow> Maps)> gridMaps, IReadOnlyList<ReportUnit>? units = null)
     {
         var summaries = new List<CurveSummary>();
         foreach (var order in c.Degrade.Orders)
@@ -49,6 +49,8 @@ public static class Reports
 
         Figures.Write(w, c, track, summaries, gridImages, gridMaps);
         Figures.WritePairwise(w, c, track, summaries, pairwise);
+        // last: it inlines the figures written above
+        await HtmlReport.WriteAsync(w, c, track, summaries, pairwise, units ?? []);
     }
 
     /// <summary>

@@ -26,7 +26,9 @@ public sealed class PipelinePlan
         foreach (var stage in StageList.Create())
         {
             _p.Add(stage);
-            _stages.AddRange(stage.Plan(_p));
+            var planned = stage.Plan(_p);
+            _stages.AddRange(planned);
+            _p.Record(planned);
         }
         _runner = new UnitRunner(ctx.Cache, _stages, ctx.Log);
     }

@@ -4,7 +4,8 @@ namespace PgIg.Stages;
 
 /// <summary>
 /// Plots: everything a reader looks at, from every method's curves and the first shard's maps: degradation
-/// CSVs and figures, AUC/AOPC summaries with bootstrap intervals, the saliency grid (<see cref="Reports"/>).
+/// CSVs and figures, AUC/AOPC summaries with bootstrap intervals, the pairwise comparison, the saliency grid and
+/// report.html (<see cref="Reports"/>).
 /// </summary>
 public sealed class PlotsStage : Stage
 {
@@ -52,6 +53,12 @@ public sealed class PlotsStage : Stage
         var grid = new List<(string Method, List<MapRow> Maps)>();
         foreach (var m in c.Methods) grid.Add((m.Name, (await attribute.ReadMapsAsync(m, 0)).Take(c.Plots.GridImages).ToList()));
         var gridImages = (await p.Get<PreprocessStage>().ReadShardAsync(0)).Take(c.Plots.GridImages).ToList();
-        await Reports.WriteAsync(w, c, p.Track, results, gridImages, grid);
+        // every other unit of the plan, with its time from its manifest, for the report
+        var units = p.PlannedStages.Where(s => s.Group != "Plots").SelectMany(s => s.Units.Select(u => (s.Name, u.Key))).Select(x =>
+        {
+            var m = Manifest.TryRead(p.Cache.DirectoryOf(x.Key));
+            return new ReportUnit(x.Name, x.Key.Slot, x.Key.Hash, m?.DurationSeconds, m?.CreatedUtc);
+        }).ToList();
+        await Reports.WriteAsync(w, c, p.Track, results, gridImages, grid, units);
     }
 }

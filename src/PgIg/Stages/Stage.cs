@@ -45,6 +45,13 @@ public sealed class PlanContext(PipelineConfig config, ITrack track, StageContex
 
     internal void Add(Stage stage) => _stages.Add(stage);
 
+    readonly List<PlannedStage> _planned = new();
+
+    internal void Record(IEnumerable<PlannedStage> planned) => _planned.AddRange(planned);
+
+    /// <summary>Every stage planned so far with its units; complete by the time any unit's body runs (the report lists them).</summary>
+    public IReadOnlyList<PlannedStage> PlannedStages => _planned;
+
     /// <summary>An upstream stage, for its keys and its artifacts' readers.</summary>
     public T Get<T>() where T : Stage => _stages.OfType<T>().SingleOrDefault()
         ?? throw new InvalidOperationException($"{typeof(T).Name} is not planned before the stage that needs it; see StageList");
