@@ -77,7 +77,7 @@ public static class Figures
     }
 
     /// <summary>One matrix per ranked order: pairwise_&lt;order&gt;.png/svg, cells oriented so red means the row method is better.</summary>
-    public static void WritePairwise(ArtifactWriter w, PipelineConfig c, ITrack track, IReadOnlyList<CurveSummary> summaries, IReadOnlyList<PairwiseResult> pairwise)
+    public static void WritePairwise(ArtifactWriter w, PipelineConfig c, ITrack track, IReadOnlyList<PairwiseResult> pairwise)
     {
         foreach (var order in c.Degrade.Orders.Where(o => o != "random"))
         {

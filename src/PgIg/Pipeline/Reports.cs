@@ -48,7 +48,7 @@ public static class Reports
         w.RegisterFile("pairwise.csv", pairwise.Count);
 
         Figures.Write(w, c, track, summaries, gridImages, gridMaps);
-        Figures.WritePairwise(w, c, track, summaries, pairwise);
+        Figures.WritePairwise(w, c, track, pairwise);
         // last: it inlines the figures written above
         await HtmlReport.WriteAsync(w, c, track, summaries, pairwise, units ?? []);
     }
