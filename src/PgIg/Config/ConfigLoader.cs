@@ -56,7 +56,7 @@ public static class ConfigLoader
 
         var data = ParseData(r.Map("data"), overrides);
         var model = ParseModel(r.Map("model"), file, track);
-        var patterns = ParsePatterns(r.Map("patterns"), track);
+        var patterns = ParsePatterns(r.Map("patterns"), track, model);
         var degrade = ParseDegrade(r.Map("degrade"), track);
         var plots = ParsePlots(r.Map("plots"));
         var quirks = ParseQuirks(r.Map("quirks"), Quirks.For(protocol));
@@ -105,7 +105,22 @@ public static class ConfigLoader
         string defaultArch = track == Track.FashionMnist ? "fashion-cnn" : "vgg16";
         var trainDefaults = new TrainConfig(Epochs: 2, BatchSize: 64, LearningRate: 1e-3, TrainSize: 60000, Seed: 0, MinTestAccuracy: 0);
         if (r is null) return new ModelConfig(defaultArch, null, null, [], trainDefaults);
-        string arch = r.Choice("architecture", defaultArch, "fashion-cnn", "vgg16");
+        string arch = r.Choice("architecture", defaultArch, "fashion-cnn", "vgg16", ModelConfig.CustomArchitecture);
+        CustomModelConfig? custom = null;
+        if (arch == ModelConfig.CustomArchitecture)
+        {
+            if (track == Track.FashionMnist)
+                throw YamlNodeReader.Error(file, r.NodeOf("architecture"), "architecture custom evaluates your model on your images: use track: image-folder (or imagenet); the fashion-mnist track trains its own CNN");
+            if (!r.Has("weights"))
+                throw YamlNodeReader.Error(file, r.Node, "architecture custom needs model.weights: the state_dict file (.pt/.pth from torch.save(model.state_dict(), f), .safetensors or .npz)");
+            if (r.StringList("weights_mirrors") is { Count: > 0 })
+                throw YamlNodeReader.Error(file, r.NodeOf("weights_mirrors"), "architecture custom reads model.weights from a local file; remove model.weights_mirrors");
+            custom = CustomModelParser.Parse(r, file);
+        }
+        else
+            foreach (var key in new[] { "input", "layers" })
+                if (r.Has(key))
+                    throw YamlNodeReader.Error(file, r.NodeOf(key), $"model.{key} describes a model of architecture custom; this config's architecture is {arch}");
         var t = r.Map("train");
         var train = trainDefaults;
         if (t is not null)
@@ -114,17 +129,20 @@ public static class ConfigLoader
                 t.Int("train_size", 60000, 1, 60000), t.Int("seed", 0, 0), t.Double("min_test_accuracy", 0, 0));
             t.RejectUnknown();
         }
-        var m = new ModelConfig(arch, r.String("weights"), r.String("weights_sha256"), r.StringList("weights_mirrors") ?? [], train);
+        var m = new ModelConfig(arch, r.String("weights"), r.String("weights_sha256"), r.StringList("weights_mirrors") ?? [], train, custom);
         r.RejectUnknown();
         return m;
     }
 
-    static PatternsConfig ParsePatterns(YamlNodeReader? r, Track track)
+    static PatternsConfig ParsePatterns(YamlNodeReader? r, Track track, ModelConfig model)
     {
-        string src = track == Track.FashionMnist ? "compute" : "npz";
+        // the original's pattern file belongs to its VGG16: other models estimate theirs
+        string src = track == Track.FashionMnist || model.Custom is not null ? "compute" : "npz";
         if (r is null) return new PatternsConfig(src, null, null, [], 20000, 500);
         var p = new PatternsConfig(r.Choice("source", src, "compute", "npz"), r.String("path"), r.String("sha256"),
             r.StringList("mirrors") ?? [], r.Int("train_size", 20000, 1, 60000), r.Int("batch_size", 500, 1));
+        if (model.Custom is not null && p.Source == "npz")
+            throw YamlNodeReader.Error(r.File, r.NodeOf("source"), "patterns.source npz reads the original's VGG16 pattern file; a custom model's patterns are estimated on your images: set patterns.source: compute");
         r.RejectUnknown();
         return p;
     }
