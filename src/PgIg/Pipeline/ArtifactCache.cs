@@ -20,6 +20,9 @@ public sealed class ArtifactCache(string root)
 
     public string DirectoryOf(StageKey key) => Path.Combine(Root, key.Stage, key.Hash);
 
+    /// <summary>Creates the cache root if needed and proves it writable, so a read-only cache fails before any stage runs.</summary>
+    public void EnsureWritable() => WritableDirectory.Ensure(Root, "cache_dir (or --cache-dir)");
+
     /// <summary>Temporary directories of a key being computed: ".tmp-&lt;first 16 hex of the key&gt;-&lt;pid&gt;-&lt;guid&gt;".</summary>
     public static string TmpPrefix(string keyHash) => $"{TmpMarker}{keyHash[..16]}-";
 
@@ -58,6 +61,8 @@ public sealed class ArtifactCache(string root)
         var m = Manifest.TryRead(dir);
         if (m is null) return new CacheCheck(CacheStatus.Invalid, $"{dir} has no valid {Manifest.FileName}");
         if (m.Key != key.Hash) return new CacheCheck(CacheStatus.Invalid, $"{dir}: manifest key {m.Key[..12]} does not match the directory");
+        if (m.Checksum is not null && m.Checksum != m.ComputeChecksum())
+            return new CacheCheck(CacheStatus.Invalid, $"{Path.Combine(dir, Manifest.FileName)} was edited after publication (its checksum does not match)");
         foreach (var f in m.Files)
         {
             var p = Path.Combine(dir, f.Name);
@@ -121,6 +126,7 @@ public sealed class ArtifactCache(string root)
                 Metrics = writer.Metrics,
             };
             var manifestPath = Path.Combine(tmp, Manifest.FileName);
+            manifest = manifest.WithChecksum();
             File.WriteAllText(manifestPath, manifest.ToJson());
             Fsync(manifestPath);
 

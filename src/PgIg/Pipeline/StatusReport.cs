@@ -3,7 +3,8 @@ namespace PgIg.Pipeline;
 /// <summary>Each stage as fresh, stale or missing, by comparing its units' keys with the cache's manifests.</summary>
 public static class StatusReport
 {
-    public static IReadOnlyList<StageStatus> Of(IReadOnlyList<PlannedStage> stages, ArtifactCache cache)
+    /// <param name="verifyContent">Hash every file (slow on large artifacts) instead of trusting unchanged size and mtime.</param>
+    public static IReadOnlyList<StageStatus> Of(IReadOnlyList<PlannedStage> stages, ArtifactCache cache, bool verifyContent = false)
     {
         var result = new List<StageStatus>();
         var bySlot = new Dictionary<string, Dictionary<string, List<Manifest>>>();
@@ -14,7 +15,7 @@ public static class StatusReport
             int fresh = 0; string? reason = null; bool anyPrevious = false;
             foreach (var u in s.Units)
             {
-                var check = cache.Check(u.Key, verifyContent: false);
+                var check = cache.Check(u.Key, verifyContent);
                 if (check.Status == CacheStatus.Fresh) { fresh++; continue; }
                 if (!bySlot.TryGetValue(u.Key.Stage, out var map))
                     bySlot[u.Key.Stage] = map = cache.Manifests(u.Key.Stage).Select(x => x.Manifest).GroupBy(m => m.Slot).ToDictionary(g => g.Key, g => g.ToList());
@@ -25,5 +26,20 @@ public static class StatusReport
             result.Add(new StageStatus(s.Name, state, fresh, s.Units.Count, state == Freshness.Fresh ? null : reason));
         }
         return result;
+    }
+
+    /// <summary>Every existing artifact of the plan whose files or manifest do not verify, with the reason.</summary>
+    public static (int Verified, IReadOnlyList<(StageKey Key, string Reason)> Damaged) Verify(IEnumerable<StageKey> keys, ArtifactCache cache)
+    {
+        int verified = 0;
+        var damaged = new List<(StageKey, string)>();
+        foreach (var key in keys.DistinctBy(k => k.Hash))
+        {
+            var check = cache.Check(key, verifyContent: true);
+            if (check.Status == CacheStatus.Missing) continue;
+            verified++;
+            if (check.Status == CacheStatus.Invalid) damaged.Add((key, check.Reason ?? "invalid"));
+        }
+        return (verified, damaged);
     }
 }
