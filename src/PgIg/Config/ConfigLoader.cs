@@ -91,6 +91,7 @@ public static class ConfigLoader
     {
         "fashion-cnn" => (28, 28),
         "vgg16" => (225, 225),
+        ModelConfig.CustomArchitecture => (m.Custom!.Input.Height, m.Custom.Input.Width),
         _ => null,
     };
 

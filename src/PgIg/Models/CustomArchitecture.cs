@@ -219,12 +219,9 @@ public static class CustomArchitecture
 
     static string Format(long[] shape) => "(" + string.Join(", ", shape.Select(d => d < 0 ? "N" : d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + ")";
 
-    /// <summary>The network from imported rows (model.parquet), on the CPU; the caller owns it.</summary>
-    public static SequentialNet Build(CustomModelConfig c, IList<TensorRow> rows)
+    /// <summary>The network from the imported weights and biases (model.parquet's W_i, b_i in order); it takes them over.</summary>
+    public static SequentialNet Build(CustomModelConfig c, IReadOnlyList<Tensor> ws, IReadOnlyList<Tensor> bs)
     {
-        var ordered = rows.OrderBy(r => r.Index).ToList();
-        var ws = ordered.Where(r => r.Name.StartsWith("W_", StringComparison.Ordinal)).ToList();
-        var bs = ordered.Where(r => r.Name.StartsWith("b_", StringComparison.Ordinal)).ToList();
         int expected = c.Layers.Count(l => l.Type is LayerConfig.Conv or LayerConfig.Linear);
         if (ws.Count != expected || bs.Count != expected)
             throw new InvalidDataException($"the model artifact holds {ws.Count} weights and {bs.Count} biases, model.layers names {expected} conv/linear layers; rerun Fetch");
@@ -236,11 +233,11 @@ public static class CustomArchitecture
             switch (l.Type)
             {
                 case LayerConfig.Conv:
-                    layers.Add(new Conv2dLayer { Weight = TensorStore.FromRow(ws[wi]), Bias = TensorStore.FromRow(bs[wi]), Padding = l.Padding, Stride = l.Stride });
+                    layers.Add(new Conv2dLayer { Weight = ws[wi], Bias = bs[wi], Padding = l.Padding, Stride = l.Stride });
                     wi++;
                     break;
                 case LayerConfig.Linear:
-                    layers.Add(new LinearLayer { Weight = TensorStore.FromRow(ws[wi]), Bias = TensorStore.FromRow(bs[wi]) });
+                    layers.Add(new LinearLayer { Weight = ws[wi], Bias = bs[wi] });
                     wi++;
                     break;
                 case LayerConfig.Relu: layers.Add(new ReluLayer()); break;

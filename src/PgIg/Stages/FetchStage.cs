@@ -83,7 +83,8 @@ public sealed class FetchStage : Stage
             throw new FetchException($"{m.Path} has sha256 {sha}, but model.weights_sha256 pins {pin}; it is not the file the config names");
         var dict = StateDict.Read(m.Path);
         var imported = CustomArchitecture.Import(m.Architecture, dict);
-        using (var net = CustomArchitecture.Build(m.Architecture, imported.Rows))
+        var tensors = imported.Rows.Select(TensorStore.FromRow).ToList();
+        using (var net = CustomArchitecture.Build(m.Architecture, [.. tensors.Where((_, i) => i % 2 == 0)], [.. tensors.Where((_, i) => i % 2 == 1)]))
         using (torch.NewDisposeScope())
             net.Forward(torch.zeros(new long[] { 1 }.Concat(net.InputShape).ToArray()));   // the list runs end to end at this input size
         await TensorFiles.WriteLargeAsync(w, TensorFiles.ModelFile, imported.Rows);

@@ -1,6 +1,5 @@
 using PgIg.Config;
 using PgIg.Models;
-using PgIg.Pipeline;
 
 namespace PgIg.Tracks;
 
@@ -15,5 +14,7 @@ public sealed class ImportedModel(string path, string? pinnedSha256, CustomModel
     public string? PinnedSha256 { get; } = pinnedSha256;
     public CustomModelConfig Architecture { get; } = architecture;
 
-    public override SequentialNet Build(IList<TensorRow> rows) => CustomArchitecture.Build(Architecture, rows);
+    public override SequentialNet Build(IReadOnlyList<PgIg.Stages.StoredTensor> tensors) =>
+        CustomArchitecture.Build(Architecture, [.. tensors.Where(t => t.Name.StartsWith("W_", StringComparison.Ordinal)).Select(t => t.Value)],
+            [.. tensors.Where(t => t.Name.StartsWith("b_", StringComparison.Ordinal)).Select(t => t.Value)]);
 }
