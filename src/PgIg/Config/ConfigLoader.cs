@@ -254,8 +254,9 @@ public static class ConfigLoader
 
     static ResolvedMethod FromEntry(string file, YamlNodeReader r, long globalSeed)
     {
+        if (r.Has("maps")) return Imported(file, r, globalSeed);
         string? methodStr = r.String("method");
-        if (methodStr is null) throw YamlNodeReader.Error(file, r.Node, $"'{r.Path}' needs a 'method' field; valid methods: {string.Join(", ", MethodRegistry.ShorthandNames())}");
+        if (methodStr is null) throw YamlNodeReader.Error(file, r.Node, $"'{r.Path}' needs a 'method' field (or 'maps' and 'ids' for maps made elsewhere); valid methods: {string.Join(", ", MethodRegistry.ShorthandNames())}");
         var parsed = MethodRegistry.ParseShorthand(methodStr)
             ?? throw YamlNodeReader.Error(file, r.Node, $"'{r.Path}.method' is '{methodStr}'{Suggest.DidYouMean(methodStr, MethodRegistry.ShorthandNames())}; valid methods: {string.Join(", ", MethodRegistry.ShorthandNames())}");
         var kind = MethodRegistry.Find(parsed.Kind)!;
@@ -279,6 +280,24 @@ public static class ConfigLoader
         return new ResolvedMethod(name, kind.Name, rule, values, seed);
     }
 
+    /// <summary>{name, maps, ids}: maps made elsewhere. Paths are relative to the working directory, as every path of the config;
+    /// the files are checked when the pipeline is planned, their rows against the dataset in Attribute.</summary>
+    static ResolvedMethod Imported(string file, YamlNodeReader r, long globalSeed)
+    {
+        var fields = r.Entries().Select(e => e.Key).ToList();
+        if (fields.FirstOrDefault(f => f is not ("name" or "maps" or "ids")) is { } other)
+            throw YamlNodeReader.Error(file, r.NodeOf(other), $"'{r.Path}' reads its maps from a file ({{name, maps, ids}}), so it takes no '{other}'");
+        string name = r.String("name") ?? throw YamlNodeReader.Error(file, r.Node, $"'{r.Path}' needs a 'name' for its maps, e.g. {{name: captum_ig, maps: maps.npy, ids: ids.npy}}");
+        string maps = Path.GetFullPath(r.String("maps")!);
+        string ids = Path.GetFullPath(r.String("ids") ?? throw YamlNodeReader.Error(file, r.Node,
+            $"'{r.Path}' needs 'ids': an .npy naming, row by row, the image each map explains (PgIg image ids or file names)"));
+        r.RejectUnknown();
+        return new ResolvedMethod(name, ImportedMaps.KindName, "gradient", new Dictionary<string, object> { ["maps"] = maps, ["ids"] = ids }, globalSeed)
+        {
+            Where = $"{file}:{r.Node.Start.Line}:{r.Node.Start.Column}",
+        };
+    }
+
     static object ParseParam(string file, YamlNode node, string field, ParamSpec spec)
     {
         string v = (node as YamlScalarNode)?.Value ?? throw YamlNodeReader.Error(file, node, $"field '{field}' must be a {spec.Type.ToString().ToLowerInvariant()}");
@@ -290,8 +309,10 @@ public static class ConfigLoader
             case ParamType.Double:
                 if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d) && d >= 0) return d;
                 throw YamlNodeReader.Error(file, node, $"field '{field}' must be a non-negative number, got '{v}'");
-            default:
+            case ParamType.Bool:
                 return YamlNodeReader.ParseBool(file, node, field, v);
+            default:
+                throw new InvalidOperationException($"{spec.Type} parameters come from their own fields, not from params");
         }
     }
 }

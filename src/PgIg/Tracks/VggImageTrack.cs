@@ -199,6 +199,8 @@ public abstract class VggImageTrack : ITrack
         return images;
     }
 
+    public IReadOnlyDictionary<long, string> Catalog(string dataDir) => Listing(dataDir).ToDictionary(r => r.ImageId, r => r.RelativePath);
+
     /// <summary>Content hashes of the shard's image files: editing a used image recomputes the shards that read it.</summary>
     public IReadOnlyDictionary<string, string>? PreprocessFiles(IReadOnlyList<ValImage> images, string dataDir)
     {
