@@ -73,7 +73,7 @@ public static class ConfigLoader
                     $"Use a val_size that is a multiple of batch_size ({batch}), e.g. {(valSize < batch ? $"{batch}" : $"{valSize / batch * batch} or {(valSize / batch + 1) * batch}")}, {Fixes}.");
         }
 
-        CheckDegradeFitsInput(file, r.Map("degrade"), degrade, quirks, model);
+        CheckDegradeFitsInput(file, r.Map("degrade"), degrade, quirks, model, track);
         CheckDirectory(file, r, "cache_dir", cacheDir, overrides.CacheDir is not null ? "--cache-dir" : null);
         CheckDirectory(file, r, "results_dir", resultsDir, overrides.ResultsDir is not null ? "--results-dir" : null);
 
@@ -86,19 +86,20 @@ public static class ConfigLoader
         };
     }
 
-    /// <summary>Input height and width of the configured model, where the config alone decides them.</summary>
-    static (long H, long W)? InputSize(ModelConfig m) => m.Architecture switch
+    /// <summary>Input height and width of the configured model, where the config alone decides them (null where the
+    /// track will refuse the architecture anyway, with its own message).</summary>
+    static (long H, long W)? InputSize(ModelConfig m, Track track) => (m.Architecture, track) switch
     {
-        "fashion-cnn" => (28, 28),
-        "vgg16" => (225, 225),
-        ModelConfig.CustomArchitecture => (m.Custom!.Input.Height, m.Custom.Input.Width),
+        ("fashion-cnn", Track.FashionMnist) => (28, 28),
+        ("vgg16", Track.ImageNet or Track.ImageFolder) => (225, 225),
+        (ModelConfig.CustomArchitecture, _) => (m.Custom!.Input.Height, m.Custom.Input.Width),   // custom on fashion-mnist is refused when parsed
         _ => null,
     };
 
     /// <summary>Patch size and step count checked against the model's input before any stage runs (they used to fail in Degrade, after training).</summary>
-    static void CheckDegradeFitsInput(string file, YamlNodeReader? r, DegradeConfig d, Quirks q, ModelConfig m)
+    static void CheckDegradeFitsInput(string file, YamlNodeReader? r, DegradeConfig d, Quirks q, ModelConfig m, Track track)
     {
-        if (InputSize(m) is not var (h, w)) return;
+        if (InputSize(m, track) is not var (h, w)) return;
         int p = d.PatchSize;
         if (h % p != 0 || w % p != 0)
         {

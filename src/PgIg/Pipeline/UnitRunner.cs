@@ -34,15 +34,32 @@ public sealed class UnitRunner(ArtifactCache cache, IReadOnlyList<PlannedStage> 
             if (notFresh is not null)
                 throw new NotCachedException($"{notFresh.Key.Slot} would be computed, but --require-cached was given");
         }
-        foreach (var up in upstream) await EnsureAsync(up);
-
+        // a unit whose input is missing does not stop the others: what does not depend on it still runs, and
+        // every missing input is reported at once (weights and patterns, not one after the other)
+        var failed = new HashSet<string>(StringComparer.Ordinal);
+        var problems = new List<Exception>();
         int computed = 0, cached = 0;
-        foreach (var u in units)
+        var targets = units.Select(u => u.Key.Hash).ToHashSet(StringComparer.Ordinal);
+        foreach (var u in upstream.Concat(units.Where(u => !closure.Contains(u.Key.Hash))))
         {
-            if (await EnsureAsync(u)) computed++; else cached++;
+            if (u.Needs.Any(n => failed.Contains(n.Hash))) { failed.Add(u.Key.Hash); continue; }
+            try
+            {
+                bool done = await EnsureAsync(u);
+                if (targets.Contains(u.Key.Hash)) { if (done) computed++; else cached++; }
+            }
+            catch (Exception e) when (IsInputProblem(e))
+            {
+                failed.Add(u.Key.Hash);
+                problems.Add(e);
+            }
         }
+        if (problems.Count == 1) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(problems[0]).Throw();
+        if (problems.Count > 1) throw new InputProblemsException(problems.Select(p => p.Message).ToList());
         return (computed, cached);
     }
+
+    static bool IsInputProblem(Exception e) => e is IInputProblem or FileNotFoundException or DirectoryNotFoundException or HttpRequestException;
 
     async Task<bool> EnsureAsync(StageUnit unit)
     {
