@@ -65,12 +65,12 @@ public sealed class FetchStage : Stage
         _ => throw new ArgumentException($"{model.GetType().Name} is not fetched", nameof(model)),
     };
 
-    /// <summary>A custom model's key: the weights file's content and the layer list that maps it (names, shapes, folds).</summary>
+    /// <summary>A custom model's key: the weights file's content (not its name or place) and the layer list that maps it.</summary>
     public static StageKey KeyFor(ImportedModel m, FileHashMemo memo)
     {
         string sha = File.Exists(m.Path) ? memo.Sha256(m.Path) : "missing";
         return new StageKey("fetch", "fetch/weights", "import-weights-v1", new { role = "weights", architecture = m.Architecture.ToKeyObject() }, null,
-            new Dictionary<string, string> { [Path.GetFileName(m.Path)] = sha });
+            new Dictionary<string, string> { ["weights"] = sha });
     }
 
     static async Task ImportAsync(PlanContext p, ImportedModel m, StageKey key, FileHashMemo memo, ArtifactWriter w)

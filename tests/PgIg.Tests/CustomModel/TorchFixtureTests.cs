@@ -68,6 +68,18 @@ public sealed class TorchFixtureTests : IDisposable
     }
 
     [Fact]
+    public void The_model_key_is_the_files_content_and_the_layer_list()
+    {
+        string copy = Path.Combine(_ex.Dir, "renamed.pt");
+        File.Copy(CustomModelExample.Fixture("tiny_vgg.pt"), copy);
+        string Key(Func<string, string> edit) => _ex.Plan(_ex.Config(edit)).ModelKey.Hash;
+        string original = Key(y => y);
+        Assert.Equal(original, Key(y => y.Replace(CustomModelExample.Fixture("tiny_vgg.pt"), copy, StringComparison.Ordinal)));
+        Assert.NotEqual(original, Key(y => y.Replace("tiny_vgg.pt", "tiny_vgg.safetensors", StringComparison.Ordinal)));
+        Assert.NotEqual(original, Key(y => y.Replace("{type: batch_norm, name: features.1}", "{type: batch_norm, name: features.1, eps: 0.001}", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void The_three_formats_hold_the_same_tensors()
     {
         var pt = PgIg.Models.StateDict.Read(CustomModelExample.Fixture("tiny_vgg.pt"));

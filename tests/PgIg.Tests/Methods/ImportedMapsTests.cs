@@ -212,6 +212,30 @@ public sealed class ImportedMapsTests : IDisposable
         Assert.Contains("dtype <U12, expected float32", Assert.Throws<ConfigException>(() => _ex.Plan(Config("text_maps.npy", null))).Message);
     }
 
+    [Fact]
+    public async Task Fashion_mnist_images_are_named_as_pgig_export_names_them()
+    {
+        // PgIg's own vanilla_grad maps, imported under the test split's file names (t10k[i]): the same curves
+        using var h = new PgIg.Tests.Pipeline.PipelineHarness();
+        await h.RunAsync(h.Yaml("  - vanilla_grad"), "Attribute:vanilla_grad");
+        var plan = h.Plan(h.Yaml("  - vanilla_grad"));
+        var own = plan.Config.Methods[0];
+        var rows = (await plan.Stage<AttributeStage>().ReadMapsAsync(own, 0)).Concat(await plan.Stage<AttributeStage>().ReadMapsAsync(own, 1)).ToList();
+        string maps = Path.Combine(h.Dir, "vg.npy"), names = Path.Combine(h.Dir, "vg_files.npy");
+        using (var fs = File.Create(maps)) NpyWriter.Write(fs, rows.SelectMany(r => r.MapValues()).ToArray(), [rows.Count, 1, 28, 28]);
+        using (var fs = File.Create(names)) NpyWriter.Write(fs, rows.Select(r => $"t10k[{r.ImageId}]").ToArray());
+        string yaml = h.Yaml($"  - vanilla_grad\n  - {{name: vg_imported, maps: {maps}, ids: {names}}}");
+        await h.RunAsync(yaml, "Degrade:vanilla_grad");
+        await h.RunAsync(yaml, "Degrade:vg_imported");
+        plan = h.Plan(yaml);
+        for (int shard = 0; shard < 2; shard++)
+        {
+            var a = await plan.Stage<DegradeStage>().ReadCurvesAsync(plan.Config.Methods[0], shard);
+            var b = await plan.Stage<DegradeStage>().ReadCurvesAsync(plan.Config.Methods[1], shard);
+            Assert.Equal(a.Select(r => r.Curve), b.Select(r => r.Curve));
+        }
+    }
+
     [Theory]
     [InlineData("  - name: torch_gradxinput\n", "  - name: torch_gradxinput\n    rule: pattern\n", "takes no 'rule'")]
     [InlineData("  - name: torch_gradxinput\n", "  - \n", "needs a 'name' for its maps")]
