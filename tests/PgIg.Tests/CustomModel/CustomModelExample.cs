@@ -1,6 +1,7 @@
 using PgIg.Config;
 using PgIg.Pipeline;
 using PgIg.Stages;
+using PgIg.Tests.TestSupport;
 using PgIg.Tracks;
 
 namespace PgIg.Tests.CustomModel;
@@ -28,17 +29,10 @@ public sealed class CustomModelExample : IDisposable
         }
     }
 
-    public static string RepoFile(string relative)
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "PgIg.sln"))) return Path.Combine(d.FullName, relative);
-        throw new FileNotFoundException("repository root (PgIg.sln) not found above the test binaries");
-    }
-
     /// <summary>The example config's text with this test's paths; <paramref name="edit"/> changes it further.</summary>
     public string Yaml(string config = "config/custom-model-example.yaml", Func<string, string>? edit = null)
     {
-        string yaml = File.ReadAllText(RepoFile(config))
+        string yaml = File.ReadAllText(RepoFiles.Path(config))
             .Replace("path: data/photos", $"path: {Photos}", StringComparison.Ordinal)
             .Replace("tests/PgIg.Tests/fixtures/custom-model/", FixtureDir + "/", StringComparison.Ordinal);
         yaml = System.Text.RegularExpressions.Regex.Replace(yaml, "^results_dir: .*$", $"results_dir: {Path.Combine(Dir, "results")}\ncache_dir: {Path.Combine(Dir, "cache")}",
