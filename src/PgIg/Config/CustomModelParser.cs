@@ -140,6 +140,9 @@ static class CustomModelParser
                 long pk = Kernel();
                 layer = layer with { Kernel = pk, Stride = r.Int("stride", (int)pk, 1) };   // PyTorch: stride defaults to the kernel
                 break;
+            case LayerConfig.Dropout:
+                r.Double("p", 0.5, 0);   // as PyTorch writes it; eval mode ignores it
+                break;
             case LayerConfig.AdaptiveAvgPool:
                 if (!r.Has("size")) throw YamlNodeReader.Error(file, node, $"'{path}' (adaptive_avg_pool) needs a 'size': its output [height, width], or one number");
                 var (h, w) = Pair(r, "size", file);

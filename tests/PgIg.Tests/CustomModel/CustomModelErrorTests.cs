@@ -47,6 +47,17 @@ public sealed class CustomModelErrorTests : IDisposable
         Assert.Contains(message, e.Message);
     }
 
+    [Fact]
+    public void Dropout_may_keep_its_rate_and_other_layers_may_be_spelled_out()
+    {
+        var c = ConfigLoader.Parse(_ex.Yaml().Replace("    - dropout\n", "    - {type: dropout, p: 0.3}\n", StringComparison.Ordinal)
+            .Replace("    - flatten\n", "    - {type: flatten}\n", StringComparison.Ordinal), "c.yaml");
+        Assert.Equal(LayerConfig.Dropout, c.Model.Custom!.Layers[12].Type);
+        Assert.Equal(LayerConfig.Flatten, c.Model.Custom.Layers[11].Type);
+        Assert.Contains("unknown field 'model.layers[2].p'", Assert.Throws<ConfigException>(() => ConfigLoader.Parse(
+            _ex.Yaml().Replace("    - relu\n", "    - {type: relu, p: 1}\n", StringComparison.Ordinal), "c.yaml")).Message);
+    }
+
     [Theory]
     [InlineData("size: [32, 48]", "size: [32]", "must list two sizes, [height, width]")]
     [InlineData("channels: rgb", "channels: rbg", "is 'rbg' (did you mean 'rgb'?)")]
