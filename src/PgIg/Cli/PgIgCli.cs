@@ -96,7 +96,7 @@ public static class PgIgCli
                     methods = p.Config.Methods.Select(m => m.Name),
                     plots_dir = p.PlotsKey is null ? null : p.Cache.DirectoryOf(p.PlotsKey),
                     results_dir = Path.GetFullPath(p.Config.ResultsDir),
-                    stages = status.Select(s => new { name = s.Stage, group = p.Get(s.Stage).Group, state = s.State.ToString().ToLowerInvariant(), fresh = s.FreshUnits, total = s.TotalUnits, known = p.Get(s.Stage).Known, reason = s.Reason,
+                    stages = status.Select(s => new { name = s.Stage, group = p.Get(s.Stage).Group, state = s.State.ToString().ToLowerInvariant(), fresh = s.FreshUnits, total = s.TotalUnits, running = s.RunningUnits, known = p.Get(s.Stage).Known, reason = s.Reason,
                         units = p.Get(s.Stage).Units.Select(u => new { slot = u.Key.Slot, key = u.Key.Hash }) }),
                 }));
             }
@@ -197,13 +197,16 @@ public static class PgIgCli
         foreach (var s in st)
         {
             var color = s.State switch { Freshness.Fresh => "green", Freshness.Stale => "yellow", _ => "red" };
-            table.AddRow(Markup.Escape(s.Stage), $"[{color}]{s.State.ToString().ToLowerInvariant()}[/]", $"{s.FreshUnits}/{s.TotalUnits}", Markup.Escape(s.Reason ?? ""));
+            table.AddRow(Markup.Escape(s.Stage), $"[{color}]{s.State.ToString().ToLowerInvariant()}[/]", UnitsColumn(s), Markup.Escape(s.Reason ?? ""));
         }
         AnsiConsole.Write(table);
         int leftovers = CacheCleaner.Leftovers(p.Cache.Root);
         if (leftovers > 0)
             Console.WriteLine($"{leftovers} temporary director{(leftovers == 1 ? "y" : "ies")} left by interrupted runs in {p.Cache.Root}; `pgig clean` (or rerunning those units) removes them");
     }
+
+    /// <summary>"fresh/total", plus the units being computed now (the progress of a running cluster job).</summary>
+    internal static string UnitsColumn(StageStatus s) => $"{s.FreshUnits}/{s.TotalUnits}" + (s.RunningUnits > 0 ? $", {s.RunningUnits} running" : "");
 
     /// <summary>Turns expected failures into one clear message and a non-zero exit code.</summary>
     internal static async Task<int> Guard(Func<Task<int>> body)

@@ -49,6 +49,22 @@ public sealed class WorkerTests : IDisposable
         Assert.Equal(["plots"], PipelineHarness.Computed(log)); // the workers left nothing else to do
     }
 
+    [Fact]
+    public async Task Status_counts_a_unit_whose_lock_a_worker_holds_as_running()
+    {
+        await _h.RunAsync(Yaml, "Data");
+        var plan = _h.Plan(Yaml);
+        var unit = plan.Get("Attribute:vanilla_grad").Units[1];
+        // another worker computing shard 1: it holds the key's lock until it has published
+        using (FileLock.Acquire(ArtifactCache.LockPath(Path.Combine(plan.Cache.Root, unit.Key.Stage), unit.Key.Hash), TimeSpan.Zero))
+        {
+            var st = plan.Status().Single(s => s.Stage == "Attribute:vanilla_grad");
+            Assert.Equal((0, 3, 1), (st.FreshUnits, st.TotalUnits, st.RunningUnits));
+            Assert.All(plan.Status().Where(s => s.Stage != "Attribute:vanilla_grad"), s => Assert.Equal(0, s.RunningUnits));
+        }
+        Assert.Equal(0, plan.Status().Single(s => s.Stage == "Attribute:vanilla_grad").RunningUnits); // released: missing, not running
+    }
+
     [Theory]
     [InlineData("3/3", "the worker index must be 0…2")]
     [InlineData("0/0", "must be at least 1")]
