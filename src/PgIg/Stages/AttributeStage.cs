@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using PgIg.Config;
 using PgIg.Methods;
 using PgIg.Pipeline;
+using PgIg.Rules;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,7 +21,7 @@ public sealed class AttributeStage : Stage
     const string File = "maps.parquet";
 
     readonly Dictionary<string, IReadOnlyList<StageKey>> _keys = new(StringComparer.Ordinal);
-    readonly Dictionary<string, AttributionMethod> _built = new(StringComparer.Ordinal);
+    (string Name, BackwardRule Rule, AttributionMethod Method)? _built;
     Tensor? _reference;
     ArtifactCache? _cache;
 
@@ -33,6 +34,7 @@ public sealed class AttributeStage : Stage
         if (p.Get<DataStage>().Images is null) return c.Methods.Select(m => NotYetKnown($"{Name}:{m.Name}")).ToList();
         _cache = p.Cache;
         var pre = p.Get<PreprocessStage>().Keys;
+        var predict = p.Get<PredictStage>().Keys;
         var patterns = p.Get<PatternsStage>().Key;
         var result = new List<PlannedStage>();
         foreach (var m in c.Methods)
@@ -49,7 +51,8 @@ public sealed class AttributeStage : Stage
                 var key = new StageKey("attribute", $"attribute:{m.Name}/shard-{i:0000}", "attribute-v1", config, upstream);
                 keys.Add(key);
                 int shard = i;
-                units.Add(new StageUnit(key, upstream.Select(u => u.Item2).ToList(), w => AttributeAsync(p, m, shard, pre.Count, w)));
+                // the predictions are a need, not part of the key: they follow from the model and shard in it
+                units.Add(new StageUnit(key, upstream.Select(u => u.Item2).Append(predict[i]).ToList(), w => AttributeAsync(p, m, shard, pre.Count, w)));
             }
             _keys[m.Name] = keys;
             result.Add(Planned(units, $"{Name}:{m.Name}"));
@@ -62,13 +65,21 @@ public sealed class AttributeStage : Stage
     static object KeyConfig(ResolvedMethod m, MethodKind kind, PipelineConfig c) =>
         new { method = m.ToKeyObject(), quirks = kind.KeyQuirks(c.Quirks), batch_size = kind.BatchCoupled(c.Quirks) ? c.BatchSize : (int?)null };
 
-    /// <summary>The method over its rule, built once per run (a pattern rule holds W⊙A).</summary>
+    /// <summary>
+    /// The method over its rule, built once for all shards of a method (a pattern rule holds W⊙A, as large as the
+    /// model). Only the current method's is kept: a process that runs every method (pgig run Plots) would otherwise
+    /// hold one W⊙A per pattern method.
+    /// </summary>
     AttributionMethod MethodFor(PlanContext p, ResolvedMethod m)
     {
-        if (_built.TryGetValue(m.Name, out var built)) return built;
+        if (_built is { } built && built.Name == m.Name) return built.Method;
+        _built?.Rule.Dispose();
+        _built = null;
         var rule = MethodRegistry.CreateRule(m, p.Net, m.UsesPatterns ? p.Patterns : null);
         var reference = MethodRegistry.KindOf(m).UsesReferenceSet(p.Config.Quirks) ? _reference : null;
-        return _built[m.Name] = MethodRegistry.Create(m, rule, p.Net, p.Config.Quirks, p.Config.MemoryBudgetBytes, reference);
+        var method = MethodRegistry.Create(m, rule, p.Net, p.Config.Quirks, p.Config.MemoryBudgetBytes, reference);
+        _built = (m.Name, rule, method);
+        return method;
     }
 
     async Task AttributeAsync(PlanContext p, ResolvedMethod m, int shard, int shards, ArtifactWriter w)
@@ -76,6 +87,7 @@ public sealed class AttributeStage : Stage
         var c = p.Config;
         var pre = p.Get<PreprocessStage>();
         var rows = await pre.ReadShardAsync(shard);
+        var predictions = await p.Get<PredictStage>().ReadAsync(shard);
         if (MethodRegistry.KindOf(m).UsesReferenceSet(c.Quirks) && _reference is null)
             _reference = p.Track.ToInput(await pre.ReadShardAsync(0)).to(p.Run.Device).DetachFromDisposeScope();
         var method = MethodFor(p, m);
@@ -88,8 +100,8 @@ public sealed class AttributeStage : Stage
             using var scope = torch.NewDisposeScope();
             var batchRows = rows.Skip(b * c.BatchSize).Take(c.BatchSize).ToList();
             var x = p.Track.ToInput(batchRows).to(p.Run.Device);
-            var classes = net.Forward(x).argmax(1);
             var ids = batchRows.Select(r => r.ImageId).ToArray();
+            var classes = torch.tensor(predictions.Skip(b * c.BatchSize).Take(c.BatchSize).Select(r => (long)r.TargetClass).ToArray()).to(p.Run.Device);
             var info = new BatchInfo(ids, m.Seed, string.Join(",", ids));
             var s = method.Attribute(x, classes, info).cpu().contiguous();
             var flat = s.reshape(s.shape[0], -1).data<float>().ToArray();

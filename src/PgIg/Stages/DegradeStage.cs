@@ -36,6 +36,7 @@ public sealed class DegradeStage : Stage
             return c.Methods.Select(m => NotYetKnown($"{Name}:{m.Name}")).Concat(random ? [NotYetKnown(RandomOrderStage)] : []).ToList();
         _cache = p.Cache;
         var pre = p.Get<PreprocessStage>().Keys;
+        var predict = p.Get<PredictStage>().Keys;
         var attribute = p.Get<AttributeStage>();
         var ranked = RankedOrders(c);
         var protocol = new
@@ -66,7 +67,7 @@ public sealed class DegradeStage : Stage
             var config = new { protocol, orders = new[] { "random" }, seed = c.Seed };
             _randomKeys = pre.Select((k, i) => new StageKey("degrade", $"degrade:random_order/shard-{i:0000}", "degrade-v2", config,
                 [("model", p.Model), ("preprocess", k)])).ToList();
-            result.Add(Planned(_randomKeys.Select((k, i) => new StageUnit(k, [p.Model, pre[i]], w => DegradeAsync(p, null, ["random"], i, pre.Count, w))).ToList(), RandomOrderStage));
+            result.Add(Planned(_randomKeys.Select((k, i) => new StageUnit(k, [p.Model, pre[i], predict[i]], w => DegradeAsync(p, null, ["random"], i, pre.Count, w))).ToList(), RandomOrderStage));
         }
         return result;
     }
@@ -80,6 +81,7 @@ public sealed class DegradeStage : Stage
         var c = p.Config;
         var rows = await p.Get<PreprocessStage>().ReadShardAsync(shard);
         var maps = m is null ? null : await p.Get<AttributeStage>().ReadMapsAsync(m, shard);
+        var predictions = m is null ? await p.Get<PredictStage>().ReadAsync(shard) : null;
         var net = p.Net;
         var device = p.Run.Device;
         var opts = new DegradeOptions(c.Degrade.PatchSize, c.Degrade.NPatches, c.Quirks.SkipTopPatch, c.Quirks.PositiveOnlyReplacement);
@@ -95,7 +97,7 @@ public sealed class DegradeStage : Stage
             // the class each curve follows: the one the map explains, or (random order) the clean prediction
             long[] targets = maps is not null
                 ? maps.Skip(b * c.BatchSize).Take(c.BatchSize).Select(r => (long)r.TargetClass).ToArray()
-                : net.Forward(x).argmax(1).cpu().data<long>().ToArray();
+                : predictions!.Skip(b * c.BatchSize).Take(c.BatchSize).Select(r => (long)r.TargetClass).ToArray();
             var classes = torch.tensor(targets).to(device);
             var mapT = maps is null ? null
                 : torch.tensor(maps.Skip(b * c.BatchSize).Take(c.BatchSize).SelectMany(r => r.MapValues()).ToArray(), x.shape).to(device);

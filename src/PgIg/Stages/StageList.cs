@@ -10,6 +10,7 @@ public static class StageList
         new TrainStage(),
         new PatternsStage(),
         new PreprocessStage(),
+        new PredictStage(),
         new AttributeStage(),
         new DegradeStage(),
         new PlotsStage(),

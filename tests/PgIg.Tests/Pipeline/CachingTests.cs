@@ -74,7 +74,7 @@ public class CachingTests : IDisposable
         {
             "attribute:integrate_grad/shard-0002", "attribute:pattern_integrate_grad/shard-0002", "attribute:vanilla_grad/shard-0002",
             "degrade:integrate_grad/shard-0002", "degrade:pattern_integrate_grad/shard-0002", "degrade:vanilla_grad/shard-0002",
-            "plots", "preprocess/shard-0002",
+            "plots", "predict/shard-0002", "preprocess/shard-0002",
         }, computed);
     }
 

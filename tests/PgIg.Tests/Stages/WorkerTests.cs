@@ -25,13 +25,13 @@ public sealed class WorkerTests : IDisposable
     {
         await _h.RunAsync(Yaml, "Data");
         var plan = _h.Plan(Yaml);
-        var sharded = plan.Stages.Where(s => s.Group is "Preprocess" or "Attribute" or "Degrade").SelectMany(s => s.Units).Select(u => u.Key.Hash).ToList();
-        Assert.Equal(3 * (1 + 2 + 3), sharded.Count); // 3 shards × (preprocess + 2 methods' attribute + 2 methods' and the random order's degrade)
+        var sharded = plan.Stages.Where(s => s.Group is "Preprocess" or "Predict" or "Attribute" or "Degrade").SelectMany(s => s.Units).Select(u => u.Key.Hash).ToList();
+        Assert.Equal(3 * (1 + 1 + 2 + 3), sharded.Count); // 3 shards × (preprocess, predict, 2 methods' attribute, 2 methods' and the random order's degrade)
         var assigned = Enumerable.Range(0, workers).SelectMany(i => plan.WorkerUnits("Plots", i, workers)).Select(u => u.Key.Hash).ToList();
         Assert.Equal(sharded.Order(), assigned.Order()); // each exactly once, Plots in none
         // an earlier target: only its stage and those before it
         var upToAttribute = Enumerable.Range(0, workers).SelectMany(i => plan.WorkerUnits("Attribute", i, workers)).ToList();
-        Assert.Equal(3 * 3, upToAttribute.Count);
+        Assert.Equal(3 * 4, upToAttribute.Count);
         Assert.DoesNotContain(upToAttribute, u => u.Key.Stage == "degrade");
         // a target without shards: every worker computes it, under its lock
         Assert.All(Enumerable.Range(0, workers), i => Assert.Equal("patterns", Assert.Single(plan.WorkerUnits("Patterns", i, workers)).Key.Stage));

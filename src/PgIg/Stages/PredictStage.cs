@@ -1,0 +1,62 @@
+using PgIg.Pipeline;
+using TorchSharp;
+
+namespace PgIg.Stages;
+
+/// <summary>One image's clean prediction: the class every method explains and every curve follows, and p(class).</summary>
+public sealed class PredictionRow
+{
+    public long ImageId { get; set; }
+    public int TargetClass { get; set; }
+    public float Probability { get; set; }
+}
+
+/// <summary>
+/// Predict: the clean forward of every image, once per shard and model, instead of once per method in Attribute
+/// and again in the random order's Degrade. Batches are those of Attribute (batch_size within the shard), so the
+/// logits, hence the classes, are the very ones a method's own forward gave before this stage existed. The units
+/// that read it keep it out of their keys: a prediction is a function of the model and shard already in them.
+/// </summary>
+public sealed class PredictStage : Stage
+{
+    public override string Name => "Predict";
+
+    const string File = "predictions.parquet";
+
+    public IReadOnlyList<StageKey> Keys { get; private set; } = [];
+    ArtifactCache? _cache;
+
+    public override IReadOnlyList<PlannedStage> Plan(PlanContext p)
+    {
+        if (p.Get<DataStage>().Images is null) return [NotYetKnown()];
+        _cache = p.Cache;
+        var pre = p.Get<PreprocessStage>().Keys;
+        Keys = pre.Select((k, i) => new StageKey("predict", $"predict/shard-{i:0000}", "predict-v1", new { batch_size = p.Config.BatchSize },
+            [("model", p.Model), ("preprocess", k)])).ToList();
+        return [Planned(Keys.Select((k, i) => new StageUnit(k, [p.Model, pre[i]], w => PredictAsync(p, i, w))).ToList())];
+    }
+
+    static async Task PredictAsync(PlanContext p, int shard, ArtifactWriter w)
+    {
+        int bs = p.Config.BatchSize;
+        var rows = await p.Get<PreprocessStage>().ReadShardAsync(shard);
+        var result = new List<PredictionRow>(rows.Count);
+        for (int b = 0; b < rows.Count; b += bs)
+        {
+            using var scope = torch.NewDisposeScope();
+            var batch = rows.Skip(b).Take(bs).ToList();
+            var logits = p.Net.Forward(p.Track.ToInput(batch).to(p.Run.Device));
+            var classes = logits.argmax(1);   // of the logits, as Attribute chose it: softmax can round two logits to one value
+            var probs = logits.softmax(-1);
+            var pc = probs.gather(1, classes.unsqueeze(1)).squeeze(1).cpu().data<float>().ToArray();
+            var cls = classes.cpu().data<long>().ToArray();
+            for (int i = 0; i < batch.Count; i++)
+                result.Add(new PredictionRow { ImageId = batch[i].ImageId, TargetClass = (int)cls[i], Probability = pc[i] });
+        }
+        await w.WriteParquetAsync(File, result);
+    }
+
+    /// <summary>A shard's predictions in selection order.</summary>
+    public async Task<List<PredictionRow>> ReadAsync(int shard) =>
+        (await ParquetFiles.ReadAsync<PredictionRow>(Path.Combine(_cache!.DirectoryOf(Keys[shard]), File))).ToList();
+}
