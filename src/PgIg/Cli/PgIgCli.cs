@@ -13,6 +13,23 @@ public static class PgIgCli
 {
     public static async Task<int> RunAsync(string[] args)
     {
+        var root = CreateRoot();
+        var parsed = root.Parse(args);
+        if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction onError)
+        {
+            // the error itself (with "did you mean" corrections), not the whole help page after it
+            onError.ShowHelp = false;
+            int code = await parsed.InvokeAsync();
+            Console.Error.WriteLine($"See '{string.Join(" ", ["pgig", .. CommandPath(parsed.CommandResult.Command, root)])} --help' for the options.");
+            return code;
+        }
+        return await parsed.InvokeAsync();
+    }
+
+    /// <summary>Every command with its options and actions. Parsing with it runs nothing, so a command line written
+    /// elsewhere (the Slurm script, the Kubernetes manifests) can be checked against the real CLI.</summary>
+    public static RootCommand CreateRoot()
+    {
         var common = new CommonOptions();
         var root = new RootCommand("PgIg: Pattern-Guided Integrated Gradients reproduction pipeline");
 
@@ -139,16 +156,7 @@ public static class PgIgCli
         root.Subcommands.Add(status);
         root.Subcommands.Add(clean);
         foreach (var extra in ExtraCommands.Create(common)) root.Subcommands.Add(extra);
-        var parsed = root.Parse(args);
-        if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction onError)
-        {
-            // the error itself (with "did you mean" corrections), not the whole help page after it
-            onError.ShowHelp = false;
-            int code = await parsed.InvokeAsync();
-            Console.Error.WriteLine($"See '{string.Join(" ", ["pgig", .. CommandPath(parsed.CommandResult.Command, root)])} --help' for the options.");
-            return code;
-        }
-        return await parsed.InvokeAsync();
+        return root;
     }
 
     static void Interrupted(System.Runtime.InteropServices.PosixSignalContext c) =>
