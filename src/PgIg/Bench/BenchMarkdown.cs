@@ -25,9 +25,14 @@ public static class BenchMarkdown
         {
             bool passes = r.PassesPerImage > 0;
             sb.AppendLine(inv,
-                $"| {r.Model} | {r.Method} | {r.Engine} | {r.Params} | {r.Images} ({r.Batch}) | {r.Trials} | {r.PassesPerImage} | {Sig(r.SecondsPerImage)} | " +
+                $"| {r.Model} | {r.Method} | {r.Engine} | {r.Params} | {r.Images} ({r.Batch}) | {r.Trials} | {r.PassesPerImage} | {Sig(r.SecondsPerImage)}{(r.TimedInComparison ? " †" : "")} | " +
                 $"{Sig(r.ImagesPerSecond)} | {(passes ? Sig(r.PassesPerSecond) : "–")} | {(passes ? r.GflopPerSecond.ToString("0.0", inv) : "–")} | " +
                 $"{Mib(r.PeakRssBytes)} | {Mib(r.PeakDeltaBytes)} |");
+        }
+        if (report.Rows.Any(r => r.TimedInComparison))
+        {
+            sb.AppendLine();
+            sb.AppendLine("† timed in the alternating IG comparison below (PgIg and the original style in turn, under the same load), so the table and the ratio quote one measurement; peak RSS from the row's own run.");
         }
         foreach (var c in report.Comparisons)
         {

@@ -15,10 +15,14 @@ public sealed record BenchSettings(int Images, int Batch, long MemoryBudgetBytes
 /// <param name="PeakRssBytes">VmHWM during the timed trials (reset when timing starts), whole process.</param>
 /// <param name="StartRssBytes">VmRSS when timing started (runtime, weights, inputs, warm-up leftovers).</param>
 /// <param name="PeakIsolated">True when the peak was measured in a child process of its own.</param>
+/// <param name="TimedInComparison">
+/// The times (trials, best, median) are those of the alternating IG comparison, not of this row's own run:
+/// see <see cref="BenchSuite.UseComparisonTimes"/>. Memory stays this row's own.
+/// </param>
 public sealed record BenchResult(
     string Model, string Method, string Engine, string Params, int Images, int Batch, long PassesPerImage,
     long ForwardMacs, double FlopsPerPass, int Trials, double BestSeconds, double MedianSeconds,
-    long? PeakRssBytes, long? StartRssBytes, bool PeakIsolated, int Threads)
+    long? PeakRssBytes, long? StartRssBytes, bool PeakIsolated, int Threads, bool TimedInComparison = false)
 {
     public double SecondsPerImage => BestSeconds / Images;
     public double ImagesPerSecond => Images / BestSeconds;

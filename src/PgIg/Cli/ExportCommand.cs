@@ -24,6 +24,7 @@ public static class ExportCommand
                     (plan, _) = PgIgCli.Open(plan.Config);
                 }
                 foreach (var m in plan.Config.Methods) await plan.RunAsync($"Degrade:{m.Name}");
+                Pipeline.ProgressSinks.Finish();
             }
             string outDir = r.GetValue(outOpt) ?? Path.Combine(plan.Config.ResultsDir, "export");
             var files = await ResultsExporter.ExportAsync(plan, outDir, !r.GetValue(noMaps), Console.WriteLine, RunFirst(r, outOpt, noMaps, compute));

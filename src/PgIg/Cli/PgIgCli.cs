@@ -4,7 +4,6 @@ using PgIg.Config;
 using PgIg.Pipeline;
 using PgIg.Stages;
 using PgIg.Tracks;
-using Spectre.Console;
 
 namespace PgIg.Cli;
 
@@ -15,6 +14,7 @@ public static class PgIgCli
     {
         var root = CreateRoot();
         var parsed = root.Parse(args);
+        DebugOutput.Value = parsed.GetValue<bool>("--debug") || Environment.GetEnvironmentVariable("PGIG_DEBUG") == "1";
         if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction onError)
         {
             // the error itself (with "did you mean" corrections), not the whole help page after it
@@ -86,6 +86,7 @@ public static class PgIgCli
                 try
                 {
                     var (computed, cached) = await plan.RunAsync(s.Name, r.GetValue(shardOpt), r.GetValue(requireCached));
+                    ProgressSinks.Finish();
                     Console.WriteLine($"{s.Name}: {computed} unit(s) computed, {cached} cached");
                 }
                 catch (NotCachedException e)
@@ -122,14 +123,28 @@ public static class PgIgCli
         }));
 
         var requireFresh = new Option<bool>("--require-fresh") { Description = "exit 3 unless every stage is fresh" };
-        var status = new Command("status", "print each stage as fresh, stale or missing, with the reason") { requireFresh };
+        var verifyOpt = new Option<bool>("--verify") { Description = "hash every file of every artifact instead of trusting unchanged sizes and modification times" };
+        var status = new Command("status", "print each stage as fresh, stale or missing, with the reason") { requireFresh, verifyOpt };
         common.AddTo(status);
         status.SetAction((r, ct) => Guard(() =>
         {
             var (p, _) = Open(common.Load(r));
-            var st = p.Status();
+            var st = p.Status(r.GetValue(verifyOpt));
             PrintStatus(p, st);
             return Task.FromResult(r.GetValue(requireFresh) && st.Any(s => s.State != Freshness.Fresh) ? 3 : 0);
+        }));
+
+        var verify = new Command("verify", "hash every cached artifact of a config against its manifest and list the damaged ones (exit 5 if any)");
+        common.AddTo(verify);
+        verify.SetAction((r, ct) => Guard(() =>
+        {
+            var (p, _) = Open(common.Load(r));
+            var (verified, damaged) = StatusReport.Verify(p.AllKeys(), p.Cache);
+            foreach (var (key, reason) in damaged) Console.WriteLine($"damaged: {key.Slot}: {reason}");
+            Console.WriteLine(damaged.Count == 0
+                ? $"{verified} artifacts verified, none damaged"
+                : $"{verified} artifacts verified, {damaged.Count} damaged; the next run of their stages recomputes them (`pgig run Plots`, or ./build.sh)");
+            return Task.FromResult(damaged.Count == 0 ? 0 : 5);
         }));
 
         var allOpt = new Option<bool>("--all") { Description = "remove the whole cache" };
@@ -155,12 +170,18 @@ public static class PgIgCli
         root.Subcommands.Add(plan);
         root.Subcommands.Add(status);
         root.Subcommands.Add(clean);
+        root.Subcommands.Add(verify);
         foreach (var extra in ExtraCommands.Create(common)) root.Subcommands.Add(extra);
+        var debug = new Option<bool>("--debug") { Description = "on an error, print the stack trace as well (or set PGIG_DEBUG=1)", Recursive = true };
+        root.Options.Add(debug);
         return root;
     }
 
-    static void Interrupted(System.Runtime.InteropServices.PosixSignalContext c) =>
+    static void Interrupted(System.Runtime.InteropServices.PosixSignalContext c)
+    {
+        ProgressSinks.Finish(); // give the terminal its cursor back
         Console.Error.WriteLine($"pgig: {c.Signal} received; finished units stay cached, and rerunning the same command resumes from them");
+    }
 
     static IEnumerable<string> CommandPath(Command c, RootCommand root)
     {
@@ -185,7 +206,8 @@ public static class PgIgCli
     {
         var device = TorchSetup.Configure(cfg);
         var cache = new ArtifactCache(cfg.CacheDir);
-        var ctx = new StageContext(cfg, cache, Console.WriteLine, new HttpClient { Timeout = TimeSpan.FromMinutes(30) }) { Device = device };
+        var (progress, log) = ProgressSinks.ForConsole(); // live bars on a terminal, plain lines in logs
+        var ctx = new StageContext(cfg, cache, log, new HttpClient { Timeout = TimeSpan.FromMinutes(30) }) { Device = device, Progress = progress };
         ITrack track = TrackFactory.Create(cfg);
         return (new PipelinePlan(cfg, track, ctx), ctx);
     }
@@ -200,32 +222,30 @@ public static class PgIgCli
 
     static void PrintStatus(PipelinePlan p, IReadOnlyList<StageStatus> st)
     {
-        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200; // logs: no wrapping of long stage names
-        var table = new Table().AddColumns("stage", "state", "units", "reason");
-        foreach (var s in st)
-        {
-            var color = s.State switch { Freshness.Fresh => "green", Freshness.Stale => "yellow", _ => "red" };
-            table.AddRow(Markup.Escape(s.Stage), $"[{color}]{s.State.ToString().ToLowerInvariant()}[/]", UnitsColumn(s), Markup.Escape(s.Reason ?? ""));
-        }
-        AnsiConsole.Write(table);
+        StatusTable.Write(StatusTable.ForStdout(), st);
         int leftovers = CacheCleaner.Leftovers(p.Cache.Root);
         if (leftovers > 0)
             Console.WriteLine($"{leftovers} temporary director{(leftovers == 1 ? "y" : "ies")} left by interrupted runs in {p.Cache.Root}; `pgig clean` (or rerunning those units) removes them");
     }
 
-    /// <summary>"fresh/total", plus the units being computed now (the progress of a running cluster job).</summary>
-    internal static string UnitsColumn(StageStatus s) => $"{s.FreshUnits}/{s.TotalUnits}" + (s.RunningUnits > 0 ? $", {s.RunningUnits} running" : "");
+    /// <summary>Set from `--debug` (or PGIG_DEBUG=1) per invocation; async-local so that in-process callers (tests) do not share it.</summary>
+    static readonly AsyncLocal<bool> DebugOutput = new();
 
-    /// <summary>Turns expected failures into one clear message and a non-zero exit code.</summary>
+    /// <summary>Turns any failure into one clear message and exit code 1; the stack trace only with --debug.</summary>
     internal static async Task<int> Guard(Func<Task<int>> body)
     {
-        try { return await body(); }
-        catch (Exception e) when (e is ConfigException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
-                                   or InvalidOperationException or ArgumentException or HttpRequestException or IOException
-                                   || e.GetType().Name.EndsWith("Exception", StringComparison.Ordinal) && e.GetType().Namespace?.StartsWith("PgIg", StringComparison.Ordinal) == true)
+        try
         {
-            Console.Error.WriteLine($"pgig: error: {e.Message}");
-            if (Environment.GetEnvironmentVariable("PGIG_DEBUG") == "1") Console.Error.WriteLine(e);
+            int code = await body();
+            ProgressSinks.Finish();
+            return code;
+        }
+        catch (Exception e)
+        {
+            ProgressSinks.Finish(); // the message goes below the bars, not into them
+            var (message, expected) = ErrorReport.Describe(e);
+            Console.Error.WriteLine(expected ? $"pgig: error: {message}" : $"pgig: internal error: {message}");
+            if (DebugOutput.Value) Console.Error.WriteLine(e);
             return 1;
         }
     }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using PgIg.Methods;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace PgIg.Config;
@@ -21,15 +20,7 @@ public static class ConfigLoader
     public static PipelineConfig Parse(string yaml, string file, ConfigOverrides? overrides = null)
     {
         overrides ??= new ConfigOverrides();
-        var stream = new YamlStream();
-        try { stream.Load(new StringReader(yaml)); }
-        catch (YamlException e)
-        {
-            throw new ConfigException($"{file}:{e.Start.Line}:{e.Start.Column}: invalid YAML: {e.InnerException?.Message ?? e.Message}");
-        }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode rootNode)
-            throw new ConfigException($"{file}: the config must be a YAML mapping (key: value lines)");
-        var r = new YamlNodeReader(file, rootNode, "");
+        var r = new YamlNodeReader(file, YamlSyntax.LoadRoot(yaml, file), "");
 
         string name = r.String("name", Path.GetFileNameWithoutExtension(file))!;
         var track = r.Choice("track", "imagenet", "fashion-mnist", "image-folder", "imagenet") switch

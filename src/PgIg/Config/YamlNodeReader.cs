@@ -127,7 +127,8 @@ public sealed class YamlNodeReader
 
     /// <summary>Raw entries, for free-form maps such as method params and quirks.</summary>
     public IEnumerable<(string Key, YamlNode KeyNode, YamlNode Value)> Entries() =>
-        _node.Children.Select(kv => (((YamlScalarNode)kv.Key).Value ?? "", kv.Key, kv.Value));
+        _node.Children.Select(kv => (kv.Key is YamlScalarNode s ? s.Value ?? ""
+            : throw Error(_file, kv.Key, $"a key of '{_path}' is a {(kv.Key is YamlSequenceNode ? "list" : "mapping")}; keys are plain names"), kv.Key, kv.Value));
 
     public string File => _file;
     public string Path => _path;

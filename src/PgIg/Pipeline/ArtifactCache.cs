@@ -58,6 +58,8 @@ public sealed class ArtifactCache(string root)
         var m = Manifest.TryRead(dir);
         if (m is null) return new CacheCheck(CacheStatus.Invalid, $"{dir} has no valid {Manifest.FileName}");
         if (m.Key != key.Hash) return new CacheCheck(CacheStatus.Invalid, $"{dir}: manifest key {m.Key[..12]} does not match the directory");
+        if (m.Checksum is not null && m.Checksum != m.ComputeChecksum())
+            return new CacheCheck(CacheStatus.Invalid, $"{Path.Combine(dir, Manifest.FileName)} was edited after publication (its checksum does not match)");
         foreach (var f in m.Files)
         {
             var p = Path.Combine(dir, f.Name);
@@ -121,6 +123,7 @@ public sealed class ArtifactCache(string root)
                 Metrics = writer.Metrics,
             };
             var manifestPath = Path.Combine(tmp, Manifest.FileName);
+            manifest = manifest.WithChecksum();
             File.WriteAllText(manifestPath, manifest.ToJson());
             Fsync(manifestPath);
 

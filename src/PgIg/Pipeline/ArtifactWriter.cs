@@ -30,11 +30,40 @@ public sealed class ArtifactWriter(string directory)
     public void Metric(string name, JsonNode? value) => Metrics[name] = value;
 }
 
+/// <summary>An artifact file whose content does not match its manifest: it was damaged after publication.</summary>
+public sealed class ArtifactDamagedException(string message) : Exception(message);
+
 public static class ParquetFiles
 {
+    /// <summary>
+    /// Rows of a Parquet file. A file inside a published artifact directory is verified against the SHA-256 its
+    /// manifest records before it is used, so a damaged artifact is never read, whatever its modification time says.
+    /// </summary>
     public static async Task<IList<T>> ReadAsync<T>(string path) where T : class, new()
     {
+        ArtifactFiles.Verify(path);
         await using var fs = File.OpenRead(path);
         return (await ParquetSerializer.DeserializeAsync<T>(fs)).Data;
+    }
+}
+
+/// <summary>Reads of published artifact files, checked against their manifest.</summary>
+public static class ArtifactFiles
+{
+    /// <summary>Throws <see cref="ArtifactDamagedException"/> when <paramref name="path"/> belongs to a published artifact
+    /// (its directory has a manifest) and its size or SHA-256 differs from the manifest's, or the manifest does not list it.</summary>
+    public static void Verify(string path)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var m = Manifest.TryRead(dir);
+        if (m is null) return; // not a published artifact (a source file, or a unit being written)
+        string name = Path.GetFileName(path);
+        string rerun = $"the artifact {dir} is damaged; `pgig verify` lists every damaged artifact, and the next run of its stage recomputes it";
+        var entry = m.Files.FirstOrDefault(f => f.Name == name) ?? throw new ArtifactDamagedException($"{path} is not listed in its manifest; {rerun}");
+        if (!File.Exists(path)) throw new ArtifactDamagedException($"{path} is missing; {rerun}");
+        if (new FileInfo(path).Length != entry.Bytes || Hashing.Sha256OfFile(path) != entry.Sha256)
+            throw new ArtifactDamagedException($"{path} does not match the SHA-256 its manifest records; {rerun}");
+        if (m.Checksum is not null && m.Checksum != m.ComputeChecksum())
+            throw new ArtifactDamagedException($"{Path.Combine(dir, Manifest.FileName)} was edited after publication; {rerun}");
     }
 }

@@ -13,15 +13,15 @@ public static class Figures
         List<ImageRow> gridImages, List<(string Method, List<MapRow> Maps)> gridMaps)
     {
         int n = summaries.FirstOrDefault()?.Images ?? 0;
-        string subtitle = $"{track.DatasetLabel}, {n} images, {c.Quirks.Describe(c.Protocol)}, {c.Degrade.PatchSize}×{c.Degrade.PatchSize} patches";
-        var pairs = c.Methods.Where(m => m.Rule != "gradient").ToDictionary(m => m.Name,
-            m => c.Methods.FirstOrDefault(b => b.Kind == m.Kind && b.Rule == "gradient")?.Name ?? m.Kind);
+        // the config's name leads the subtitle (README: "shown in plot subtitles"), so figures of different runs are told apart
+        string subtitle = $"{c.Name}: {track.DatasetLabel}, {n} images, {c.Quirks.Describe(c.Protocol)}, {c.Degrade.PatchSize}×{c.Degrade.PatchSize} patches";
+        var pairs = PatternPairs(c);
 
         foreach (var order in c.Degrade.Orders)
         {
             var curves = summaries.Where(s => s.Order == order).Select(s => new CurveSeries(s.Method, s.MeanCurve)).ToList();
             string suffix = order == "morf" ? "" : "_" + order;
-            string orderText = order switch { "morf" => "most relevant first", "lerf" => "least relevant first", _ => "random order" };
+            string orderText = order switch { "morf" => "MoRF, most relevant first", "lerf" => "LeRF, least relevant first", _ => "random order" };
             DegradationPlot.Save(curves, new DegradationPlotOptions
             {
                 Title = c.Plots.Title ?? $"Degradation ({orderText}): mean p(predicted class)",
@@ -41,7 +41,7 @@ public static class Figures
             string suffix = order == ranked[0] ? "" : "_" + order;
             var rows = summaries.Where(s => s.Order == order)
                 .Select(s => new SummaryRow(s.Method, s.Auc.Value, s.Auc.Low, s.Auc.High, s.Aopc.Value, s.Aopc.Low, s.Aopc.High)).ToList();
-            SummaryPlot.Save(rows, $"Area under the degradation curve ({order.ToUpperInvariant()}) and AOPC, 95% bootstrap CI",
+            SummaryPlot.Save(rows, $"Area under the degradation curve ({OrderLabel(order)}) and AOPC, 95% bootstrap CI",
                 subtitle + reference, pairs, w.PathOf($"summary{suffix}.png"), w.PathOf($"summary{suffix}.svg"),
                 higherAucIsBetter: order == "lerf");
             w.RegisterFile($"summary{suffix}.png");
@@ -55,7 +55,8 @@ public static class Figures
         var images = new List<GridImage>();
         for (int i = 0; i < gridImages.Count; i++)
         {
-            var label = $"{track.ClassName(gridMaps[0].Maps[i].TargetClass)} (#{gridImages[i].ImageId})";
+            // the maps explain the class the model predicts, which need not be the true label: say so
+            var label = $"predicted: {track.ClassName(gridMaps[0].Maps[i].TargetClass)} (#{gridImages[i].ImageId})";
             images.Add(track.DisplayImage(label, inputs[i].contiguous().data<float>().ToArray()));
         }
         var maps = new float[gridImages.Count][][];
@@ -66,6 +67,14 @@ public static class Figures
         w.RegisterFile("saliency.png");
         w.RegisterFile("saliency.svg");
     }
+
+    /// <summary>Each non-gradient-rule method → the method whose colour it shares (its gradient-rule twin, else its kind).</summary>
+    public static Dictionary<string, string> PatternPairs(PipelineConfig c) =>
+        c.Methods.Where(m => m.Rule != "gradient").ToDictionary(m => m.Name,
+            m => c.Methods.FirstOrDefault(b => b.Kind == m.Kind && b.Rule == "gradient")?.Name ?? m.Kind);
+
+    /// <summary>The papers' spelling of the degradation orders, used in every figure: MoRF, LeRF.</summary>
+    public static string OrderLabel(string order) => order switch { "morf" => "MoRF", "lerf" => "LeRF", _ => order };
 
     static float[] ChannelSum(float[] map, int hw)
     {

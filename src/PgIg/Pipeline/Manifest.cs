@@ -25,6 +25,14 @@ public sealed record Manifest
     [JsonPropertyName("created_utc")] public required DateTime CreatedUtc { get; init; }
     [JsonPropertyName("duration_s")] public required double DurationSeconds { get; init; }
     [JsonPropertyName("metrics")] public Dictionary<string, JsonNode?> Metrics { get; init; } = new();
+    /// <summary>SHA-256 of the manifest's canonical JSON without this field, so an edited manifest (inputs, rows,
+    /// file hashes) is noticed. Null in manifests written before it existed.</summary>
+    [JsonPropertyName("checksum")] public string? Checksum { get; init; }
+
+    /// <summary>The checksum this manifest's content calls for.</summary>
+    public string ComputeChecksum() => Hashing.Sha256Hex(Hashing.CanonicalJson(JsonSerializer.SerializeToNode(this with { Checksum = null }, Options)));
+
+    public Manifest WithChecksum() => this with { Checksum = ComputeChecksum() };
 
     static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
 

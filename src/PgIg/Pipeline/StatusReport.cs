@@ -4,7 +4,8 @@ namespace PgIg.Pipeline;
 /// of its missing units are being computed now.</summary>
 public static class StatusReport
 {
-    public static IReadOnlyList<StageStatus> Of(IReadOnlyList<PlannedStage> stages, ArtifactCache cache)
+    /// <param name="verifyContent">Hash every file (slow on large artifacts) instead of trusting unchanged size and mtime.</param>
+    public static IReadOnlyList<StageStatus> Of(IReadOnlyList<PlannedStage> stages, ArtifactCache cache, bool verifyContent = false)
     {
         var result = new List<StageStatus>();
         var bySlot = new Dictionary<string, Dictionary<string, List<Manifest>>>();
@@ -15,7 +16,7 @@ public static class StatusReport
             int fresh = 0, running = 0; string? reason = null; bool anyPrevious = false;
             foreach (var u in s.Units)
             {
-                var check = cache.Check(u.Key, verifyContent: false);
+                var check = cache.Check(u.Key, verifyContent);
                 if (check.Status == CacheStatus.Fresh) { fresh++; continue; }
                 // a computing process holds the key's lock until it has published, wherever it runs (cluster workers)
                 if (FileLock.IsHeld(ArtifactCache.LockPath(Path.Combine(cache.Root, u.Key.Stage), u.Key.Hash))) running++;
@@ -28,5 +29,20 @@ public static class StatusReport
             result.Add(new StageStatus(s.Name, state, fresh, s.Units.Count, state == Freshness.Fresh ? null : reason, running));
         }
         return result;
+    }
+
+    /// <summary>Every existing artifact of the plan whose files or manifest do not verify, with the reason.</summary>
+    public static (int Verified, IReadOnlyList<(StageKey Key, string Reason)> Damaged) Verify(IEnumerable<StageKey> keys, ArtifactCache cache)
+    {
+        int verified = 0;
+        var damaged = new List<(StageKey, string)>();
+        foreach (var key in keys.DistinctBy(k => k.Hash))
+        {
+            var check = cache.Check(key, verifyContent: true);
+            if (check.Status == CacheStatus.Missing) continue;
+            verified++;
+            if (check.Status == CacheStatus.Invalid) damaged.Add((key, check.Reason ?? "invalid"));
+        }
+        return (verified, damaged);
     }
 }

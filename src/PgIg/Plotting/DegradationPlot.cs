@@ -110,7 +110,7 @@ public static class DegradationPlot
                 var line = plot.Add.ScatterLine(Xs(start, len), mean[start..(start + len)]);
                 line.Color = PlotStyle.ToColor(s.Color);
                 line.LineWidth = 2.5f;
-                line.LinePattern = s.Dashed ? new LinePattern([10, 6], 0, "dashed") : LinePattern.Solid;
+                line.LinePattern = LineOf(s, 1);
                 line.MarkerSize = markers || len == 1 ? 7 : 0;
                 line.MarkerShape = MarkerFor(s);
             }
@@ -126,7 +126,7 @@ public static class DegradationPlot
                 LabelText = MethodStyles.DisplayName(name),
                 LineColor = PlotStyle.ToColor(s.Color),
                 LineWidth = 3,
-                LinePattern = s.Dashed ? new LinePattern([8, 4], 0, "dashed") : LinePattern.Solid,
+                LinePattern = LineOf(s, 0.8f),
                 MarkerShape = markers ? MarkerFor(s) : MarkerShape.None,
                 MarkerSize = 7,
                 MarkerColor = PlotStyle.ToColor(s.Color),
@@ -169,7 +169,15 @@ public static class DegradationPlot
         return plot;
     }
 
-    static MarkerShape MarkerFor(MethodStyle s) => s.IsPattern ? MarkerShape.OpenCircle : MarkerShape.FilledCircle;
+    static MarkerShape MarkerFor(MethodStyle s) => (s.IsPattern, s.Variant % 4) switch
+    {
+        (true, 0) => MarkerShape.OpenCircle, (true, 1) => MarkerShape.OpenSquare, (true, 2) => MarkerShape.OpenTriangleUp, (true, _) => MarkerShape.OpenDiamond,
+        (false, 0) => MarkerShape.FilledCircle, (false, 1) => MarkerShape.FilledSquare, (false, 2) => MarkerShape.FilledTriangleUp, _ => MarkerShape.FilledDiamond,
+    };
+
+    /// <summary>The method's dash pattern (solid when it has none), lengths scaled for the legend's shorter sample.</summary>
+    static LinePattern LineOf(MethodStyle s, float scale) =>
+        s.DashPattern is { Length: > 0 } d ? new LinePattern(d.Select(x => x * scale).ToArray(), 0, $"variant {s.Variant}") : LinePattern.Solid;
 
     static double[] Xs(int start, int n) => Enumerable.Range(start, n).Select(i => (double)i).ToArray();
 

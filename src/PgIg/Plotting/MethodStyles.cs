@@ -8,9 +8,32 @@ namespace PgIg.Plotting;
 /// <param name="Color">Line / bar color.</param>
 /// <param name="IsPattern">Pattern-guided rule: dashed line, hatched bar.</param>
 /// <param name="IsBaseline">The <c>random</c> baseline: black solid.</param>
-public sealed record MethodStyle(string Method, string BaseMethod, SKColor Color, bool IsPattern, bool IsBaseline)
+/// <param name="Variant">
+/// 0 for the first method of its base and kind (gradient or pattern), 1, 2, ... for further ones such as a
+/// second pattern-rule IG with other parameters: each variant gets its own shade, dash pattern and hatching,
+/// so that no two methods of a figure look alike.
+/// </param>
+public sealed record MethodStyle(string Method, string BaseMethod, SKColor Color, bool IsPattern, bool IsBaseline, int Variant = 0)
 {
     public bool Dashed => IsPattern;
+
+    /// <summary>On/off lengths of the line (pixels at line width 2.5); empty for a solid line.</summary>
+    public float[] DashPattern => !IsPattern ? [] : (Variant % 4) switch
+    {
+        0 => [10, 6],           // dashed
+        1 => [2.5f, 3.5f],      // dotted
+        2 => [12, 4, 2.5f, 4],  // dash-dot
+        _ => [22, 6],           // long dash
+    };
+
+    /// <summary>Hatch line angles in degrees for pattern bars (45 = rising): one angle, or two for a cross-hatch.</summary>
+    public float[] HatchAngles => !IsPattern ? [] : (Variant % 4) switch
+    {
+        0 => [45],
+        1 => [-45],
+        2 => [45, -45],
+        _ => [0],
+    };
 }
 
 /// <summary>
@@ -87,6 +110,14 @@ public static class MethodStyles
             baseColor[unknownBases[i]] = i < free.Count ? Tab10[free[i]] : Tab10[(i - free.Count) % Tab10.Count];
         foreach (var (b, slot) in KnownSlots) baseColor[b] = Tab10[slot];
 
+        // variants: methods sharing base and kind, numbered independently of the order given (so every figure
+        // agrees), the canonical name (X, pattern_X) first
+        var variant = names.Where(m => m != RandomMethod)
+            .GroupBy(m => (Base: BaseOf(m, patternPairs), Pattern: IsPattern(m, patternPairs)))
+            .SelectMany(g => g.OrderBy(m => m == (g.Key.Pattern ? PatternPrefix + g.Key.Base : g.Key.Base) ? 0 : 1)
+                .ThenBy(m => m, StringComparer.Ordinal).Select((m, i) => (m, i)))
+            .ToDictionary(x => x.m, x => x.i, StringComparer.Ordinal);
+
         var result = new Dictionary<string, MethodStyle>(StringComparer.Ordinal);
         foreach (string m in names)
         {
@@ -96,9 +127,22 @@ public static class MethodStyles
                 continue;
             }
             string b = BaseOf(m, patternPairs);
-            result[m] = new MethodStyle(m, b, baseColor[b], IsPattern(m, patternPairs), IsBaseline: false);
+            int v = variant[m];
+            result[m] = new MethodStyle(m, b, Shade(baseColor[b], v), IsPattern(m, patternPairs), IsBaseline: false, v);
         }
         return result;
+    }
+
+    /// <summary>Variant 0 keeps the base colour; further variants alternate darker and lighter shades of it.</summary>
+    public static SKColor Shade(SKColor c, int variant)
+    {
+        if (variant == 0) return c;
+        float[] amounts = [0.4f, 0.4f, 0.65f, 0.6f]; // darker, lighter, much darker, much lighter
+        int k = (variant - 1) % amounts.Length;
+        float t = amounts[k];
+        byte Mix(byte x, byte target) => (byte)Math.Round(x + (target - x) * t);
+        byte to = k % 2 == 0 ? (byte)0 : (byte)255;
+        return new SKColor(Mix(c.Red, to), Mix(c.Green, to), Mix(c.Blue, to), c.Alpha);
     }
 
     /// <summary>

@@ -10,6 +10,8 @@ public sealed record SummaryRow(string Method, double Auc, double AucLow, double
 /// Two horizontal bar panels (AUC left, AOPC right) sharing one method axis, best method on top: lowest
 /// AUC for most-relevant-first orders, highest for least-relevant-first ones (where removing the least
 /// relevant patches should keep the prediction). Pattern methods are hatched in their base method's color.
+/// Each axis is fitted to its values and their CIs; when it does not start at 0 (values far from 0 look
+/// alike on a 0-based axis) the axis label says where it starts.
 /// </summary>
 public static class SummaryPlot
 {
@@ -57,13 +59,15 @@ public static class SummaryPlot
         var plot = new Plot();
         PlotStyle.Apply(plot);
         int n = rows.Count;
+        var values = rows.SelectMany(r => { var (v, l, h) = pick(r); return new[] { v, l, h }; }).Where(double.IsFinite).ToList();
+        double lo = values.DefaultIfEmpty(0).Min(), hi = values.DefaultIfEmpty(0).Max();
+        double axisLo = AxisStart(lo, hi);
         var bars = new List<Bar>();
-        var hatched = new List<(CoordinateRect, Color)>();
+        var hatched = new List<(CoordinateRect, Color, float[])>();
         var xs = new List<double>();
         var ys = new List<double>();
         var errPos = new List<double>();
         var errNeg = new List<double>();
-        double lo = 0, hi = 0;
         for (int i = 0; i < n; i++)
         {
             SummaryRow r = rows[i];
@@ -75,7 +79,8 @@ public static class SummaryPlot
             var bar = new Bar
             {
                 Position = y,
-                Value = double.IsFinite(v) ? v : 0,
+                Value = double.IsFinite(v) ? v : axisLo,
+                ValueBase = axisLo,
                 Size = BarSize,
                 // pattern bars: light fill + outline + hatch (drawn by HatchOverlay) in the base color
                 FillColor = s.IsPattern ? fill.WithAlpha(0.35) : fill,
@@ -83,7 +88,7 @@ public static class SummaryPlot
                 LineWidth = s.IsPattern ? 2 : 0,
             };
             if (s.IsPattern)
-                hatched.Add((new CoordinateRect(Math.Min(0, bar.Value), Math.Max(0, bar.Value), y - BarSize / 2, y + BarSize / 2), fill));
+                hatched.Add((new CoordinateRect(Math.Min(axisLo, bar.Value), Math.Max(axisLo, bar.Value), y - BarSize / 2, y + BarSize / 2), fill, s.HatchAngles));
             bars.Add(bar);
 
             if (double.IsFinite(v) && double.IsFinite(l) && double.IsFinite(h))
@@ -91,11 +96,6 @@ public static class SummaryPlot
                 xs.Add(v); ys.Add(y);
                 errPos.Add(Math.Max(0, h - v));
                 errNeg.Add(Math.Max(0, v - l));
-            }
-            foreach (double x in new[] { v, l, h }.Where(double.IsFinite))
-            {
-                lo = Math.Min(lo, x);
-                hi = Math.Max(hi, x);
             }
         }
         var barPlot = plot.Add.Bars(bars);
@@ -114,14 +114,14 @@ public static class SummaryPlot
             plot.Add.Plottable(eb);
         }
 
-        double span = Math.Max(hi - lo, 1e-9);
+        double span = Math.Max(hi - Math.Min(lo, axisLo), 1e-9);
         for (int i = 0; i < n; i++)
         {
             (double v, double l, double h) = pick(rows[i]);
             if (!double.IsFinite(v)) continue;
             bool hasCi = double.IsFinite(l) && double.IsFinite(h);
             double anchor = hasCi ? Math.Max(h, v) : v;
-            if (v < 0) anchor = Math.Max(0, anchor);
+            if (v < axisLo) anchor = Math.Max(axisLo, anchor);
             var t = plot.Add.Text(v.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture), anchor + 0.015 * span, n - 1 - i);
             t.LabelFontSize = 14;
             t.LabelFontName = Figure.SansFamily;
@@ -130,7 +130,7 @@ public static class SummaryPlot
         }
 
         // room on the right for the value labels
-        plot.Axes.SetLimitsX(lo < 0 ? lo - 0.05 * span : 0, hi + 0.2 * span);
+        plot.Axes.SetLimitsX(lo < axisLo ? lo - 0.05 * span : axisLo, hi + 0.2 * span);
         plot.Axes.SetLimitsY(-0.6, n - 0.4);
 
         var ticks = new ScottPlot.TickGenerators.NumericManual();
@@ -143,8 +143,19 @@ public static class SummaryPlot
 
         plot.Title(title, 19);
         plot.Axes.Title.Label.Bold = false;
-        plot.XLabel(xLabel, 16);
+        plot.XLabel(axisLo != 0 ? $"{xLabel} (axis starts at {axisLo.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}, not 0)" : xLabel, 16);
         return plot;
+    }
+
+    /// <summary>
+    /// Where the value axis starts: 0 when the values reach down near it (or below it), else a round
+    /// number a little below the smallest value or CI bound, so that the differences between methods show.
+    /// </summary>
+    public static double AxisStart(double lo, double hi)
+    {
+        if (!(lo > 0) || !(hi > lo) || lo <= 0.25 * hi) return 0;
+        double step = Figure.NiceStep(hi - lo, 4);
+        return Math.Max(0, Math.Floor((lo - 0.15 * (hi - lo)) / step) * step);
     }
 
     static void DrawFooter(SKCanvas canvas, int height, bool anyPattern, bool higherAucIsBetter)
@@ -152,7 +163,7 @@ public static class SummaryPlot
         using SKFont font = Figure.Font(15);
         using var paint = new SKPaint { IsAntialias = true, Color = Figure.MutedTextColor };
         string note = $"whiskers: 95% CI · sorted by AUC, best {(higherAucIsBetter ? "LeRF" : "MoRF")} method on top"
-                      + (anyPattern ? " · hatched: pattern-guided method (same color as its base method)" : "");
+                      + (anyPattern ? " · hatched: pattern-guided method (its base method's colour; shade and hatching tell variants apart)" : "");
         canvas.DrawText(Figure.FitText(note, font, Width - 40), Width / 2f, height - 16, SKTextAlign.Center, font, paint);
     }
 }
@@ -162,7 +173,7 @@ public static class SummaryPlot
 /// export drops; lines survive in both outputs. Added after the bars and before the error bars so
 /// the whiskers stay on top.
 /// </summary>
-internal sealed class HatchOverlay(IReadOnlyList<(CoordinateRect Rect, Color Color)> rects) : IPlottable
+internal sealed class HatchOverlay(IReadOnlyList<(CoordinateRect Rect, Color Color, float[] Angles)> rects) : IPlottable
 {
     const float Spacing = 7;
 
@@ -175,16 +186,23 @@ internal sealed class HatchOverlay(IReadOnlyList<(CoordinateRect Rect, Color Col
     public void Render(RenderPack rp)
     {
         using var paint = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeWidth = 1.6f };
-        foreach ((CoordinateRect rect, Color color) in rects)
+        foreach ((CoordinateRect rect, Color color, float[] angles) in rects)
         {
             PixelRect px = Axes.GetPixelRect(rect);
             if (px.Width <= 0 || px.Height <= 0) continue;
             paint.Color = new SKColor(color.R, color.G, color.B, color.A);
             rp.Canvas.Save();
             rp.Canvas.ClipRect(new SKRect(px.Left, px.Top, px.Right, px.Bottom));
-            // lines at 45°, anchored to the bar's left edge so the pattern is the same in every bar
-            for (float x = px.Left - px.Height; x < px.Right; x += Spacing)
-                rp.Canvas.DrawLine(x, px.Bottom, x + px.Height, px.Top, paint);
+            // anchored to the bar's left edge so the pattern is the same in every bar; the angle tells variants apart
+            foreach (float angle in angles)
+            {
+                if (angle == 0)
+                    for (float y = px.Top + Spacing / 2; y < px.Bottom; y += Spacing) rp.Canvas.DrawLine(px.Left, y, px.Right, y, paint);
+                else if (angle > 0)
+                    for (float x = px.Left - px.Height; x < px.Right; x += Spacing) rp.Canvas.DrawLine(x, px.Bottom, x + px.Height, px.Top, paint);
+                else
+                    for (float x = px.Left - px.Height; x < px.Right; x += Spacing) rp.Canvas.DrawLine(x, px.Top, x + px.Height, px.Bottom, paint);
+            }
             rp.Canvas.Restore();
         }
     }

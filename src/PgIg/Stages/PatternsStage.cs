@@ -62,7 +62,7 @@ public sealed class PatternsStage : Stage
     public PatternSet Load(SequentialNet net)
     {
         if (_artifact is null || _cache is null) throw new InvalidOperationException("no method of this config uses patterns");
-        return new PatternSet(TensorStore.ReleasingTensors(TensorFiles.Read(_cache.DirectoryOf(_artifact), TensorFiles.PatternsFile))).CheckMatches(net);
+        return new PatternSet(TensorFiles.Read(_cache.DirectoryOf(_artifact), TensorFiles.PatternsFile).Select(t => t.Value).ToList()).CheckMatches(net);
     }
 
     /// <summary>Where patterns.parquet lives: the fetched file's unit (checked here) or this stage's own estimate.</summary>
@@ -97,6 +97,11 @@ public sealed class PatternsStage : Stage
         var ctx = p.Run;
         using var net = p.LoadModel();
         var rows = TensorFiles.Read(ctx.Cache.DirectoryOf(fileKey), TensorFiles.PatternsFile);
+        try { await CheckAsync(rows); }
+        finally { foreach (var r in rows) r.Value.Dispose(); }
+
+        async Task CheckAsync(List<StoredTensor> rows)
+        {
         string origin = ctx.Cache.ReadManifest(fileKey).Metrics.TryGetValue("origin", out var o) && o is not null ? o.GetValue<string>() : "pattern file";
         var weightsOrigin = ctx.Cache.ReadManifest(p.Model).Metrics.TryGetValue("origin", out var wo) && wo is not null ? wo.GetValue<string>() : "the weights";
         if (rows.Count != net.WeightedLayers.Count)
@@ -110,8 +115,7 @@ public sealed class PatternsStage : Stage
                 throw new InvalidDataException($"{origin}: key '{Vgg16Npz.PatternKey(i)}' has shape {NpyHeader.FormatShape(Vgg16Npz.FileShape(rows[i].Shape))}, " +
                     $"expected {NpyHeader.FormatShape(Vgg16Npz.FileShape(wShape))} to match {Vgg16Npz.LayerName(i)} of {weightsOrigin}; the patterns belong to a different model");
             using var scope = torch.NewDisposeScope();
-            var a = TensorStore.FromRow(rows[i]);
-            rows[i].Values = [];
+            var a = rows[i].Value;
             var weight = net.WeightedLayers[i].Weight;
             var wta = (weight * a).reshape(wShape[0], -1).sum(1).to(ScalarType.Float64);
             var active = wta.ne(0);
@@ -124,6 +128,7 @@ public sealed class PatternsStage : Stage
         await w.WriteParquetAsync("check.parquet", check);
         // a₊ patterns satisfy wᵀa = 1 per unit (spec §3.2); a large value hints at patterns of another model
         w.Metric("mean_abs_wta_minus_1", units == 0 ? 0 : total / units);
-        ctx.Log($"  patterns match the model; mean |wᵀa − 1| = {(units == 0 ? 0 : total / units):0.####}");
+        ctx.Log(PatternFit.Describe(units == 0 ? 0 : total / units));
+        }
     }
 }

@@ -80,7 +80,7 @@ public sealed class PipelinePlan
         return _runner.RunAsync(units, requireCached);
     }
 
-    public IReadOnlyList<StageStatus> Status() => StatusReport.Of(_stages, Cache);
+    public IReadOnlyList<StageStatus> Status(bool verifyContent = false) => StatusReport.Of(_stages, Cache, verifyContent);
 
     /// <summary>The shard index of a unit (…/shard-0003 → 3), or null for a unit every worker shares.</summary>
     public static int? ShardOf(StageUnit u)

@@ -24,7 +24,7 @@ public sealed class PlotsStage : Stage
             .Concat(c.Methods.Select(m => ($"attribute-grid:{m.Name}", attribute.KeysOf(m)[0])))
             .Append(("preprocess-grid", pre[0]))
             .Concat(degrade.RandomOrderKeys.Select((k, i) => ($"random_order/{i:0000}", k))).ToList();
-        Key = new StageKey("plots", "plots", "plots-v2", new
+        Key = new StageKey("plots", "plots", "plots-v3", new
         {
             methods = c.Methods.Select(m => m.Name).ToArray(), plots = new { title = c.Plots.Title, grid_images = c.Plots.GridImages, y_from_zero = c.Plots.YFromZero },
             dataset = p.Track.DatasetLabel, images = data.Images.Count,

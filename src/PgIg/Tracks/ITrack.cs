@@ -47,14 +47,14 @@ public interface ITrack
 public abstract class ModelSource
 {
     /// <summary>The network from its stored tensors (model.parquet of the Train or Fetch unit).</summary>
-    public abstract SequentialNet Build(IList<TensorRow> rows);
+    public abstract SequentialNet Build(IReadOnlyList<PgIg.Stages.StoredTensor> tensors);
 }
 
 /// <summary>Weights from one of the original's npz files (the Fetch stage converts it to model.parquet).</summary>
-public sealed class FetchedModel(NpzSource file, Func<IList<TensorRow>, SequentialNet> build) : ModelSource
+public sealed class FetchedModel(NpzSource file, Func<IReadOnlyList<PgIg.Stages.StoredTensor>, SequentialNet> build) : ModelSource
 {
     public NpzSource File { get; } = file;
-    public override SequentialNet Build(IList<TensorRow> rows) => build(rows);
+    public override SequentialNet Build(IReadOnlyList<PgIg.Stages.StoredTensor> tensors) => build(tensors);
 }
 
 /// <summary>A network the Train stage trains on the track's training split.</summary>
@@ -65,7 +65,9 @@ public sealed class TrainedModel(string architecture, object inputNormalisation,
     public object InputNormalisation { get; } = inputNormalisation;
     /// <summary>Training and test images from the Data stage's directory.</summary>
     public Task<(List<ImageRow> Train, List<ImageRow> Test)> SplitsAsync(string dataDir) => splits(dataDir);
-    public override SequentialNet Build(IList<TensorRow> rows) => TensorStore.ModelFromRows(Architectures.ByName(Architecture), rows);
+    public override SequentialNet Build(IReadOnlyList<PgIg.Stages.StoredTensor> tensors) =>
+        Architectures.Build(Architectures.ByName(Architecture), [.. tensors.Where(t => t.Name.StartsWith("W_", StringComparison.Ordinal)).Select(t => t.Value)],
+            [.. tensors.Where(t => t.Name.StartsWith("b_", StringComparison.Ordinal)).Select(t => t.Value)]);
 }
 
 /// <summary>Where the patterns come from.</summary>

@@ -94,14 +94,13 @@ public abstract class VggImageTrack : ITrack
         input = "BGR minus [103.939, 116.779, 123.68], 0-255",
     };
 
-    /// <summary>VGG16 from the npz weights' shapes (any widths and class count), releasing each payload once copied:
-    /// the full VGG16 would otherwise be held three times.</summary>
-    static SequentialNet BuildVgg16(IList<TensorRow> rows)
+    /// <summary>VGG16 from the npz weights' shapes (any widths and class count).</summary>
+    static SequentialNet BuildVgg16(IReadOnlyList<PgIg.Stages.StoredTensor> tensors)
     {
-        var weights = rows.Where(r => r.Name.StartsWith("W_", StringComparison.Ordinal)).ToList();
-        var biases = rows.Where(r => r.Name.StartsWith("b_", StringComparison.Ordinal)).ToList();
-        var spec = Architectures.Vgg16FromWeightShapes(weights.Select(r => r.Shape).ToList(), ImageSize);
-        return Architectures.Build(spec, TensorStore.ReleasingTensors(weights), TensorStore.ReleasingTensors(biases));
+        var weights = tensors.Where(t => t.Name.StartsWith("W_", StringComparison.Ordinal)).ToList();
+        var biases = tensors.Where(t => t.Name.StartsWith("b_", StringComparison.Ordinal)).ToList();
+        var spec = Architectures.Vgg16FromWeightShapes(weights.Select(t => t.Shape).ToList(), ImageSize);
+        return Architectures.Build(spec, weights.Select(t => t.Value).ToList(), biases.Select(t => t.Value).ToList());
     }
 
     /// <summary>A seeded stratified sample of the listed images (patterns.source: compute).</summary>

@@ -49,6 +49,24 @@ public class BenchQuickTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_table_and_the_ratio_line_quote_the_same_IG_times()
+    {
+        var report = BenchSuite.Run(QuickPlan(["vanilla_grad", "integrate_grad", "integrate_grad:steps=5"], compare: true), new StringWriter());
+        var md = BenchMarkdown.Format(report, MachineInfo.Current(), "pgig bench --quick", DateTimeOffset.UnixEpoch);
+        output.WriteLine(md);
+        string Cell(string rowStart) => md.Split('\n').Single(l => l.StartsWith(rowStart, StringComparison.Ordinal)).Split('|', StringSplitOptions.TrimEntries)[8];
+        string ours = Cell("| fashion-cnn | integrate_grad | pgig |"), original = Cell("| fashion-cnn | integrate_grad | autograd |");
+        Assert.EndsWith(" †", ours);
+        Assert.EndsWith(" †", original);
+        var ratioLine = md.Split('\n').Single(l => l.StartsWith("IG on fashion-cnn", StringComparison.Ordinal));
+        Assert.Contains($"PgIg {ours[..^2]} s/image, original-style autograd {original[..^2]} s/image", ratioLine);
+        // other configurations keep their own times
+        Assert.DoesNotContain("†", Cell("| fashion-cnn | integrate_grad:steps=5 | pgig |"));
+        Assert.DoesNotContain("†", Cell("| fashion-cnn | vanilla_grad | pgig |"));
+        Assert.Contains("† timed in the alternating IG comparison below", md);
+    }
+
+    [Fact]
     public async Task Cli_appends_a_markdown_section_to_out()
     {
         var dir = Directory.CreateTempSubdirectory("pgig-bench-");

@@ -73,6 +73,17 @@ public sealed class ImageFolderTests : IDisposable
     }
 
     [Fact]
+    public async Task A_gif_named_png_with_garbage_fails_preprocess_naming_the_file()
+    {
+        NarrowVgg.MakeImageFolder(Path.Combine(_dir, "photos"));
+        File.WriteAllText(Path.Combine(_dir, "photos", "castle", "castle2.png"), "GIF89a garbage");
+        var c = Config(Path.Combine(_dir, "photos"), valSize: 6);
+        await Plan(c).RunAsync("Data");
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => Plan(c).RunAsync("Preprocess"));
+        Assert.Contains("castle2.png", e.Message);
+    }
+
+    [Fact]
     public async Task Missing_or_imagenet_shaped_folders_are_explained()
     {
         var missing = await Assert.ThrowsAsync<DataSourceException>(() => Plan(Config(Path.Combine(_dir, "none"))).RunAsync("Data"));

@@ -64,4 +64,22 @@ public class ReportTests : IDisposable
         Assert.True(File.Exists(Path.Combine(results, "summary.png")));
         Assert.True(File.Exists(Path.Combine(results, "my-notes.txt"))); // not ours: untouched
     }
+
+    [Fact]
+    public async Task Figures_carry_the_config_name_MoRF_and_predicted_class_labels()
+    {
+        string yaml = _h.Yaml("  - pattern_vanilla_grad\n  - {name: pv_b, method: vanilla_grad, rule: pattern}")
+            .Replace("degrade: {patch_size: 4, n_patches: 12}", "degrade: {patch_size: 4, n_patches: 12, orders: [morf, lerf]}");
+        await _h.RunAsync(yaml);
+        var plan = _h.Plan(yaml);
+        string dir = plan.Cache.DirectoryOf(plan.PlotsKey!);
+        var svgs = Directory.GetFiles(dir, "*.svg").ToDictionary(f => Path.GetFileName(f), File.ReadAllText);
+        Assert.All(svgs, kv => Assert.Contains("test: Fashion-MNIST, 20 images", kv.Value)); // name: test
+        Assert.All(svgs, kv => Assert.DoesNotContain("MORF", kv.Value));
+        Assert.All(svgs, kv => Assert.DoesNotContain("LERF", kv.Value));
+        Assert.Contains("(MoRF)", svgs["summary.svg"]);
+        Assert.Contains("(LeRF)", svgs["summary_lerf.svg"]);
+        Assert.Contains("MoRF, most relevant first", svgs["degradation.svg"]);
+        Assert.Contains("predicted: ", svgs["saliency.svg"]);
+    }
 }

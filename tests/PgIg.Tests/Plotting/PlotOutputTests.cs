@@ -92,6 +92,23 @@ public class PlotOutputTests
     }
 
     [Fact]
+    public void Summary_axis_is_fitted_to_the_data_and_says_where_it_starts()
+    {
+        // AUCs 0.30–0.36: on a 0-based axis every bar looks alike
+        Assert.InRange(SummaryPlot.AxisStart(0.30, 0.36), 0.2, 0.299);
+        Assert.Equal(0, SummaryPlot.AxisStart(0.02, 0.40)); // near 0: bars from 0
+        Assert.Equal(0, SummaryPlot.AxisStart(-0.1, 0.40));
+
+        string dir = PlotTestData.OutDir("summary-zoom");
+        string png = Path.Combine(dir, "s.png"), svg = Path.Combine(dir, "s.svg");
+        SummaryRow Row(string m, double auc) => new(m, auc, auc - 0.01, auc + 0.01, 0.5 - auc, 0.49 - auc, 0.51 - auc);
+        SummaryPlot.Save([Row("integrate_grad", 0.31), Row("pattern_integrate_grad", 0.30), Row("vanilla_grad", 0.35)], "t", png, svg);
+        string text = File.ReadAllText(svg);
+        Assert.Contains("area under the degradation curve (axis starts at 0.", text);
+        Assert.Contains(", not 0)", text);
+    }
+
+    [Fact]
     public void Saliency_grid_fmnist_has_measured_size_and_titles()
     {
         string dir = PlotTestData.OutDir("saliency-fmnist");

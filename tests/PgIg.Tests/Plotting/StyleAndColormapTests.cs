@@ -145,4 +145,37 @@ public class StyleAndColormapTests
         Assert.Equal(order.IndexOf("integrate_grad") + 1, order.IndexOf("pattern_integrate_grad"));
         Assert.Equal(order.IndexOf("vanilla_grad") + 1, order.IndexOf("pattern_vanilla_grad"));
     }
+
+    [Fact]
+    public void Every_method_of_a_figure_gets_a_distinct_style_even_two_pattern_variants_of_one_method()
+    {
+        var cfg = PgIg.Config.ConfigLoader.Parse("""
+            track: fashion-mnist
+            methods:
+              - random
+              - integrate_grad
+              - pattern_integrate_grad
+              - {name: pgig_50, method: integrate_grad, rule: pattern, params: {steps: 50}}
+              - {method: integrate_grad, rule: patternnet}
+              - {name: ig_50, method: integrate_grad, params: {steps: 50}}
+              - vanilla_grad
+              - pattern_vanilla_grad
+            """, "styles.yaml");
+        var pairs = PgIg.Pipeline.Figures.PatternPairs(cfg);
+        var names = cfg.Methods.Select(m => m.Name).ToList();
+        var styles = MethodStyles.Assign(names, pairs);
+        var looks = styles.Values.Select(s => (s.Color, Dash: string.Join(",", s.DashPattern), Hatch: string.Join(",", s.HatchAngles))).ToList();
+        Assert.Equal(looks.Count, looks.Distinct().Count());
+
+        MethodStyle pgig = styles["pattern_integrate_grad"], pgig50 = styles["pgig_50"];
+        Assert.Equal(styles["integrate_grad"].Color, pgig.Color); // the canonical twin keeps its base colour
+        Assert.NotEqual(pgig.Color, pgig50.Color);
+        Assert.NotEqual(pgig.DashPattern, pgig50.DashPattern);
+        Assert.NotEqual(pgig.HatchAngles, pgig50.HatchAngles);
+        Assert.True(pgig50.Dashed);
+
+        // the same in every figure, whatever order the figure lists the methods in (the summary sorts by AUC)
+        var reversed = MethodStyles.Assign(Enumerable.Reverse(names), pairs);
+        Assert.All(names, n => Assert.Equal(styles[n], reversed[n]));
+    }
 }

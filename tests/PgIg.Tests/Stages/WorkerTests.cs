@@ -60,6 +60,7 @@ public sealed class WorkerTests : IDisposable
         {
             var st = plan.Status().Single(s => s.Stage == "Attribute:vanilla_grad");
             Assert.Equal((0, 3, 1), (st.FreshUnits, st.TotalUnits, st.RunningUnits));
+            Assert.Equal("0/3, 1 running", StatusTable.UnitsColumn(st));
             Assert.All(plan.Status().Where(s => s.Stage != "Attribute:vanilla_grad"), s => Assert.Equal(0, s.RunningUnits));
         }
         Assert.Equal(0, plan.Status().Single(s => s.Stage == "Attribute:vanilla_grad").RunningUnits); // released: missing, not running

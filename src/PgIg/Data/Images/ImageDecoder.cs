@@ -20,16 +20,34 @@ namespace PgIg.Data.Images;
 /// </remarks>
 public static class ImageDecoder
 {
+    /// <summary>
+    /// Pixel count above which a file is refused before any allocation: PIL's DecompressionBombError limit
+    /// (2 × Image.MAX_IMAGE_PIXELS), so the original's loader would refuse such a file as well.
+    /// </summary>
+    public const long MaxPixels = 2L * 89_478_485;
+
     public static RgbImage DecodeRgb(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"image file not found: {path}", path);
+        try { return Decode(path); }
+        catch (Exception e) when (e is not (InvalidDataException or IOException or UnauthorizedAccessException))
+        {
+            // the codec trusts the file's header (sizes, lengths); whatever it throws on hostile bytes is a bad file
+            throw Corrupt(path, e.Message);
+        }
+    }
 
+    static RgbImage Decode(string path)
+    {
         using var stream = File.OpenRead(path);
+        if (stream.Length == 0) throw Corrupt(path, "the file is empty");
         using var codec = SKCodec.Create(stream, out var createResult)
             ?? throw Corrupt(path, createResult.ToString());
         var src = codec.Info;
         if (src.Width <= 0 || src.Height <= 0) throw Corrupt(path, "empty image");
+        if ((long)src.Width * src.Height > MaxPixels)
+            throw Corrupt(path, $"its {codec.EncodedFormat} header claims {src.Width}×{src.Height} pixels, more than the {MaxPixels:N0} an image may have");
 
         var info = new SKImageInfo(src.Width, src.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var rgba = new byte[info.BytesSize64];
@@ -49,5 +67,5 @@ public static class ImageDecoder
     }
 
     static InvalidDataException Corrupt(string path, string detail) =>
-        new($"cannot decode {path}: not an image or corrupted ({detail})");
+        new($"cannot decode {path}: not an image or corrupted ({detail}); replace or remove the file");
 }
