@@ -34,28 +34,26 @@ public sealed class UnitRunner(ArtifactCache cache, IReadOnlyList<PlannedStage> 
             if (notFresh is not null)
                 throw new NotCachedException($"{notFresh.Key.Slot} would be computed, but --require-cached was given");
         }
-        foreach (var up in upstream) await EnsureAsync(up);
-
-        int computed = 0, cached = 0;
-        foreach (var u in units)
-        {
-            if (await EnsureAsync(u)) computed++; else cached++;
-        }
-        return (computed, cached);
+        // a unit of the set may also be an upstream need of another (a worker's Attribute shard of its Degrade
+        // shard): it counts as computed when this call computed it, whichever pass did
+        var computedNow = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var up in upstream) await EnsureAsync(up, computedNow);
+        foreach (var u in units) await EnsureAsync(u, computedNow);
+        int computed = units.Count(u => computedNow.Contains(u.Key.Hash));
+        return (computed, units.Count - computed);
     }
 
-    async Task<bool> EnsureAsync(StageUnit unit)
+    async Task EnsureAsync(StageUnit unit, HashSet<string> computedNow)
     {
-        if (cache.Check(unit.Key).Status == CacheStatus.Fresh) { cache.Log.Append(unit.Key, "cached"); return false; }
+        if (cache.Check(unit.Key).Status == CacheStatus.Fresh) { cache.Log.Append(unit.Key, "cached"); return; }
         foreach (var need in unit.Needs)
         {
             if (!_unitsByHash.TryGetValue(need.Hash, out var up))
                 throw new InvalidOperationException($"{unit.Key.Slot} needs {need.Slot}, which this plan does not produce");
-            await EnsureAsync(up);
+            await EnsureAsync(up, computedNow);
         }
         var sw = Stopwatch.StartNew();
         var (_, computed) = await cache.GetOrComputeAsync(unit.Key, unit.Compute, log);
-        if (computed) log($"computed {unit.Key} in {sw.Elapsed.TotalSeconds:0.0}s");
-        return computed;
+        if (computed) { log($"computed {unit.Key} in {sw.Elapsed.TotalSeconds:0.0}s"); computedNow.Add(unit.Key.Hash); }
     }
 }
