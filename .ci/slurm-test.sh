@@ -2,7 +2,8 @@
 # A real one-node Slurm (Debian's slurm-wlm, with a private munged) runs config/smoke.yaml through `pgig slurm`
 # as a 3-task array plus the Plots job; every artifact and results/ must equal the single-process run's.
 # Then, in a second fresh cache, the task computing the model is cancelled mid-run (scancel), resubmitted with
-# --tasks, and the run must again complete with identical results and nothing half-published.
+# --tasks, and the run must again complete with identical results and nothing half-published. A third run uses
+# --shared-first (the shared units in a job before the array): identical results, and no task waits for a lock.
 # Usage (as root, after the smoke run; .ci/run calls it): .ci/slurm-test.sh [REF_CACHE REF_RESULTS]
 #
 # What differs from a production Slurm, and why: this machine (a container or VM, root, no systemd) has no
@@ -115,6 +116,7 @@ submit() {  # cache results logs [more pgig slurm options]
   local out
   out=$(sl "${pgig[@]}" slurm --config config/smoke.yaml --workers 3 --cache-dir "$1" --results-dir "$2" --log-dir "$3" "${@:4}")
   echo "$out" | sed 's/^/   /' >&2
+  shared=$(echo "$out" | sed -n 's/^submitted shared-units job \([0-9]*\).*/\1/p')
   array=$(echo "$out" | sed -n 's/^submitted array job \([0-9]*\).*/\1/p')
   plots=$(echo "$out" | sed -n 's/^submitted Plots job \([0-9]*\).*/\1/p')
   [ -n "$array" ] && [ -n "$plots" ] || { echo "slurm-test: pgig slurm printed no job ids" >&2; exit 1; }
@@ -190,4 +192,14 @@ states "$array" "$plots" | sed 's/^/   /'
 leftover=$(find "$work/cache-2" -name '.tmp-*' -o -name '.trash-*')
 [ -z "$leftover" ] || { echo "slurm-test: half-written directories left: $leftover" >&2; exit 1; }
 "$repo/.ci/compare-runs.sh" "$ref_cache" "$ref_results" "$work/cache-2" "$work/results-2"
+
+say "run 3: --shared-first"
+submit "$work/cache-3" "$work/results-3" "$work/logs-3" --shared-first
+[ -n "$shared" ] || { echo "slurm-test: pgig slurm --shared-first printed no shared-units job" >&2; exit 1; }
+wait_for 300 "$shared" "$array" "$plots"
+all_completed "$shared" "$array" "$plots"
+states "$shared" "$array" "$plots" | sed 's/^/   /'
+waited=$(grep -l 'waiting for another pgig process' "$work/logs-3/pgig-${array}_"*.out || true)
+[ -z "$waited" ] || { echo "slurm-test: with --shared-first a task waited for a lock: $waited" >&2; exit 1; }
+"$repo/.ci/compare-runs.sh" "$ref_cache" "$ref_results" "$work/cache-3" "$work/results-3"
 say "passed"

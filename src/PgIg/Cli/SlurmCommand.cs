@@ -33,9 +33,10 @@ public static class SlurmCommand
         var account = new Option<string?>("--account") { Description = "Slurm account to charge (sbatch --account)" };
         var logDir = new Option<string>("--log-dir") { Description = "where the jobs' output and the submitted copy of pgig.sbatch go", DefaultValueFactory = _ => "slurm-logs" };
         var extra = new Option<string[]>("--sbatch-arg") { Description = "a further sbatch option for both jobs, e.g. --sbatch-arg=--qos=long (repeatable)", DefaultValueFactory = _ => [] };
+        var sharedFirst = new Option<bool>("--shared-first") { Description = "compute the shared units (data, model, patterns) in a job of their own before the array, so that no two tasks ever need the same unit: for file systems whose flock is per node (README)" };
         var dryRun = new Option<bool>("--dry-run") { Description = "print the sbatch commands instead of writing the script and submitting" };
         var cmd = new Command("slurm", "submit the run to Slurm: an array job of N workers, then a Plots job after them (README, \"Running on a cluster\")")
-            { workers, tasks, maxParallel, partition, time, cpus, mem, gpus, account, logDir, extra, dryRun };
+            { workers, tasks, maxParallel, partition, time, cpus, mem, gpus, account, logDir, extra, sharedFirst, dryRun };
         common.AddTo(cmd);
         cmd.SetAction((r, ct) => PgIgCli.Guard(() =>
         {
@@ -46,7 +47,7 @@ public static class SlurmCommand
                 Partition = r.GetValue(partition), Time = r.GetValue(time), CpusPerTask = r.GetValue(cpus), Mem = r.GetValue(mem),
                 Gpus = r.GetValue(gpus), Account = r.GetValue(account), LogDir = Path.GetFullPath(r.GetValue(logDir)!), SbatchArgs = r.GetValue(extra)!,
                 ValSize = r.GetValue(common.ValSize), Methods = r.GetValue(common.Methods), Pgig = PgigCommand(),
-                WorkingDirectory = Environment.CurrentDirectory,
+                WorkingDirectory = Environment.CurrentDirectory, SharedFirst = r.GetValue(sharedFirst),
             };
             job.Validate();
             return Task.FromResult(Submit(job, r.GetValue(dryRun), r.GetValue(common.ImageNetKey)));
@@ -65,27 +66,41 @@ public static class SlurmCommand
     static int Submit(SlurmJob job, bool dryRun, string? imagenetKey)
     {
         string script = Path.Combine(job.LogDir, "pgig.sbatch");
-        Console.WriteLine($"cache {job.CacheDir} ({FileSystems.TypeOf(job.CacheDir) ?? "unknown file system"}); {job.Workers} workers");
-        if (FileSystems.LocalNote(job.CacheDir, job.Workers) is { } note) Console.WriteLine($"note: {note}");
+        var mount = FileSystems.MountOf(job.CacheDir);
+        Console.WriteLine($"cache {job.CacheDir} ({mount?.Type ?? "unknown file system"}); {job.Workers} workers");
+        if (job.Workers > 1 && FileSystems.LocalNote(mount) is { } local) Console.WriteLine($"note: {local}");
+        if (job.Workers > 1 && !job.SharedFirst)
+        {
+            if (FileSystems.LockNote(mount) is { } locks) Console.WriteLine($"warning: {locks}. With --shared-first the tasks need no lock in common.");
+            else if (!dryRun && !FileSystems.FlockExcludes(job.CacheDir))
+                Console.WriteLine("warning: flock does not exclude on this file system (a second lock on one file was granted), so tasks could compute a shared unit at once. With --shared-first the tasks need no lock in common.");
+        }
         if (dryRun)
         {
+            // the dependencies name shell variables, so the lines can be pasted as they are
             Console.WriteLine($"dry run: would write {script} (build/slurm/pgig.sbatch) and run");
-            Console.WriteLine("  array=$(" + Shell.Join(["sbatch", "--parsable", .. job.ArrayArgs(script)]) + ")");
-            // the dependency names the shell variable, so the two lines can be pasted as they are
-            var plots = job.PlotsArgs(script, "$array");
-            Console.WriteLine($"  sbatch {plots[0]} {Shell.Join(plots.Skip(1))}");
+            string? shared = job.SharedFirst ? "$shared" : null;
+            if (shared is not null) Console.WriteLine("  shared=$(" + Shell.Join(["sbatch", "--parsable", .. job.SharedArgs(script)]) + ")");
+            Console.WriteLine("  array=$(" + Shell.Join(["sbatch", "--parsable", .. job.ArrayArgs(script, shared)]) + ")");
+            Console.WriteLine("  " + Shell.Join(["sbatch", .. job.PlotsArgs(script, "$array")]));
             return 0;
         }
         Directory.CreateDirectory(job.LogDir);
         File.WriteAllText(script, Script());
         // the key reaches the jobs through the environment (sbatch exports it), never on a command line squeue shows
         var env = imagenetKey is null ? null : new Dictionary<string, string> { ["PGIG_IMAGENET_KEY"] = imagenetKey };
-        string arrayId = Sbatch(job.ArrayArgs(script), env);
+        string? sharedId = null;
+        if (job.SharedFirst)
+        {
+            sharedId = Sbatch(job.SharedArgs(script), env);
+            Console.WriteLine($"submitted shared-units job {sharedId}: `pgig run Patterns` (data, model, patterns) before the array");
+        }
+        string arrayId = Sbatch(job.ArrayArgs(script, sharedId), env);
         Console.WriteLine($"submitted array job {arrayId}: tasks {job.ArraySpec}, each `pgig run Plots --worker i/{job.Workers}`");
         string plotsId = Sbatch(job.PlotsArgs(script, arrayId), env);
         Console.WriteLine($"submitted Plots job {plotsId}: starts once every task of {arrayId} has succeeded (and is cancelled if one fails)");
         Console.WriteLine($"logs: {job.LogDir}/pgig-{arrayId}_<task>.out, {job.LogDir}/pgig-plots-{plotsId}.out");
-        Console.WriteLine($"progress: squeue -j {arrayId},{plotsId}; {Shell.Join(["pgig", "status", .. job.PgigOptions()])}");
+        Console.WriteLine($"progress: squeue -j {(sharedId is null ? "" : sharedId + ",")}{arrayId},{plotsId}; {Shell.Join(["pgig", "status", .. job.PgigOptions()])}");
         Console.WriteLine($"a task that failed or was cancelled: once the others have ended, the same command with --tasks <i> resubmits it (and a Plots job)");
         return 0;
     }
@@ -134,6 +149,8 @@ public sealed class SlurmJob
     /// <summary>The pgig command line the jobs run (PGIG in the script).</summary>
     public required string Pgig { get; init; }
     public required string WorkingDirectory { get; init; }
+    /// <summary>Compute the units every task needs (data, model, patterns) in one job before the array.</summary>
+    public bool SharedFirst { get; init; }
 
     public string CacheDir => Path.GetFullPath(Config.CacheDir, WorkingDirectory);
     public string ArraySpec => (Tasks ?? $"0-{Workers - 1}") + (MaxParallel is { } k ? $"%{k}" : "");
@@ -197,13 +214,32 @@ public sealed class SlurmJob
 
     string JobName => "pgig-" + new string(Config.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());
 
-    /// <summary>sbatch arguments of the array job: task i computes worker i of <see cref="Workers"/>.</summary>
-    public IReadOnlyList<string> ArrayArgs(string script)
+    /// <summary>The stage whose units (and what they need) every worker shares: computed first with --shared-first.</summary>
+    public const string SharedStage = "Patterns";
+
+    /// <summary>sbatch arguments of the --shared-first job: the shared units, with a task's resources (training wants them).</summary>
+    public IReadOnlyList<string> SharedArgs(string script)
+    {
+        var a = new List<string>(Common(JobName + "-shared", Path.Combine(LogDir, "pgig-shared-%j.out")));
+        a.AddRange(TaskResources());
+        a.AddRange([script, "--stage", SharedStage, .. PgigOptions()]);
+        return a;
+    }
+
+    IEnumerable<string> TaskResources()
+    {
+        if (CpusPerTask is { } c) yield return $"--cpus-per-task={c}";
+        if (Gpus > 0) yield return $"--gres=gpu:{Gpus}";
+    }
+
+    /// <summary>sbatch arguments of the array job: task i computes worker i of <see cref="Workers"/>; after the
+    /// --shared-first job <paramref name="afterJobId"/> when there is one.</summary>
+    public IReadOnlyList<string> ArrayArgs(string script, string? afterJobId = null)
     {
         var a = new List<string> { $"--array={ArraySpec}" };
+        if (afterJobId is not null) a.AddRange([$"--dependency=afterok:{afterJobId}", "--kill-on-invalid-dep=yes"]);
         a.AddRange(Common(JobName, Path.Combine(LogDir, "pgig-%A_%a.out")));
-        if (CpusPerTask is { } c) a.Add($"--cpus-per-task={c}");
-        if (Gpus > 0) a.Add($"--gres=gpu:{Gpus}");
+        a.AddRange(TaskResources());
         a.Add(script);
         a.AddRange(["--workers", Workers.ToString(CultureInfo.InvariantCulture)]); // explicit: a resubmitted task's array is smaller
         a.AddRange(PgigOptions());
@@ -229,39 +265,81 @@ public sealed class SlurmJob
 public static class Shell
 {
     public static string Quote(string word) =>
-        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_./=:,%@+".Contains(c)) ? word : "'" + word.Replace("'", "'\\''") + "'";
+        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_./=:,%@+".Contains(c)) ? word
+        // a job-id variable in a printed dependency stays expandable
+        : word.StartsWith("--dependency=", StringComparison.Ordinal) && word.Count(c => c == '$') == 1 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_=:$".Contains(c)) ? word
+        : "'" + word.Replace("'", "'\\''") + "'";
 
     public static string Join(IEnumerable<string> words) => string.Join(" ", words.Select(Quote));
 }
 
-/// <summary>Which file system a path is on, from /proc/self/mountinfo (Linux): flock works across nodes only on some.</summary>
+/// <summary>The mount a path is on, from /proc/self/mountinfo (Linux), and what that means for pgig's flock-based
+/// locks across nodes (README, "Shared file systems").</summary>
 public static class FileSystems
 {
+    public sealed record Mount(string Point, string Type, string Options);
+
     static readonly HashSet<string> Local = ["ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "overlay", "zfs", "f2fs", "vfat", "ramfs"];
 
-    /// <summary>The type of the mount holding <paramref name="path"/> (or its nearest existing parent); null where unknown.</summary>
-    public static string? TypeOf(string path)
+    /// <summary>The mount holding <paramref name="path"/>; null where unknown (not Linux).</summary>
+    public static Mount? MountOf(string path)
     {
         const string mountinfo = "/proc/self/mountinfo";
-        if (!File.Exists(mountinfo)) return null;
+        return File.Exists(mountinfo) ? MountOf(path, File.ReadLines(mountinfo)) : null;
+    }
+
+    public static Mount? MountOf(string path, IEnumerable<string> mountinfo)
+    {
         var full = Path.GetFullPath(path);
-        string? best = null; int bestLength = -1;
-        foreach (var line in File.ReadLines(mountinfo))
+        Mount? best = null;
+        foreach (var line in mountinfo)
         {
-            // "id parent major:minor root mountpoint options [optional...] - fstype source superoptions"
+            // "id parent major:minor root mountpoint mount-options [optional...] - fstype source super-options"
             var fields = line.Split(' ');
             int dash = Array.IndexOf(fields, "-");
-            if (fields.Length < 5 || dash < 0 || dash + 1 >= fields.Length) continue;
-            var mount = fields[4].Replace("\\040", " ");
-            bool under = full == mount || full.StartsWith(mount.TrimEnd('/') + "/", StringComparison.Ordinal);
-            if (under && mount.Length >= bestLength) { best = fields[dash + 1]; bestLength = mount.Length; }
+            if (fields.Length < 6 || dash < 0 || dash + 1 >= fields.Length) continue;
+            var point = fields[4].Replace("\\040", " ");
+            bool under = full == point || full.StartsWith(point.TrimEnd('/') + "/", StringComparison.Ordinal);
+            // the longest mount point wins; of equal ones the later (a mount stacked on another)
+            if (under && point.Length >= (best?.Point.Length ?? -1))
+                best = new Mount(point, fields[dash + 1], fields[5] + (dash + 3 < fields.Length ? "," + fields[dash + 3] : ""));
         }
         return best;
     }
 
     /// <summary>A note when several workers would share a cache on a node-local file system.</summary>
-    public static string? LocalNote(string cacheDir, int workers) =>
-        workers > 1 && TypeOf(cacheDir) is { } t && Local.Contains(t)
-            ? $"the cache is on a node-local file system ({t}): tasks on other nodes would not see each other's units; put it on a shared file system (NFSv4, Lustre, BeeGFS, GPFS) unless every task runs on this node"
-            : null;
+    public static string? LocalNote(Mount? m) => m is not null && Local.Contains(m.Type)
+        ? $"the cache is on a node-local file system ({m.Type}): tasks on other nodes would not see each other's units; put it on a shared file system (NFSv4, Lustre, BeeGFS, GPFS) unless every task runs on this node"
+        : null;
+
+    /// <summary>Why flock would lock per node only on this mount, from its type and options; null when nothing says so.</summary>
+    public static string? LockNote(Mount? m)
+    {
+        if (m is null) return null;
+        var o = m.Options.Split(',').ToHashSet(StringComparer.Ordinal);
+        return m.Type switch
+        {
+            "lustre" when o.Contains("localflock") => "Lustre mounted with localflock: flock locks per node only (-o flock locks across nodes)",
+            "lustre" when o.Contains("noflock") => "Lustre mounted with noflock: flock is not supported (-o flock locks across nodes)",
+            "nfs" or "nfs4" when o.Contains("nolock") => "NFS mounted with nolock: locks are per node only",
+            "nfs" or "nfs4" when o.Contains("local_lock=flock") || o.Contains("local_lock=all") => "NFS mounted with local_lock=flock/all: flock locks per node only",
+            "fuse.beegfs" or "beegfs" => "BeeGFS locks per node unless beegfs-client.conf sets tuneUseGlobalFileLocks = true",
+            _ => null,
+        };
+    }
+
+    /// <summary>Whether a second flock on one file is refused here, as pgig's per-key locks need (it is not where the
+    /// file system ignores flock). Across nodes only the mount options tell (<see cref="LockNote"/>).</summary>
+    public static bool FlockExcludes(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        string probe = Path.Combine(dir, $".flock-probe-{Guid.NewGuid():N}");
+        try
+        {
+            using var first = Pipeline.FileLock.Acquire(probe, TimeSpan.Zero);
+            using var second = Pipeline.FileLock.TryAcquire(probe);
+            return second is null;
+        }
+        finally { File.Delete(probe); }
+    }
 }

@@ -49,6 +49,47 @@ public sealed class SlurmJobTests : IDisposable
     }
 
     [Fact]
+    public void Shared_first_computes_the_shared_units_in_a_job_the_array_waits_for()
+    {
+        var job = Job(gpus: 1);
+        var shared = job.SharedArgs("s.sbatch");
+        Assert.Equal(["s.sbatch", "--stage", "Patterns"], shared.SkipWhile(a => a != "s.sbatch").Take(3));
+        Assert.Contains("--gres=gpu:1", shared); // training wants the task's resources
+        Assert.DoesNotContain(shared, a => a.StartsWith("--array", StringComparison.Ordinal));
+        var array = job.ArrayArgs("s.sbatch", "41");
+        Assert.Contains("--dependency=afterok:41", array);
+        Assert.Contains("--kill-on-invalid-dep=yes", array);
+        Assert.DoesNotContain(job.ArrayArgs("s.sbatch"), a => a.StartsWith("--dependency", StringComparison.Ordinal));
+        // printed for pasting: the job-id variable stays expandable, the rest is quoted where needed
+        Assert.Equal("sbatch --dependency=afterok:$array 'my run'", Shell.Join(["sbatch", "--dependency=afterok:$array", "my run"]));
+        Assert.Equal("'$HOME'", Shell.Quote("$HOME"));
+    }
+
+    [Theory]
+    [InlineData("36 25 0:32 / /scratch rw,relatime shared:1 - lustre 10.0.0.1@o2ib:/fs rw,localflock", "/scratch/me/cache", "localflock")]
+    [InlineData("36 25 0:32 / /scratch rw,relatime shared:1 - lustre 10.0.0.1@o2ib:/fs rw,flock", "/scratch/me/cache", null)]
+    [InlineData("40 25 0:40 / /home rw,relatime - nfs4 srv:/home rw,vers=4.2,local_lock=none", "/home/me/cache", null)]
+    [InlineData("40 25 0:40 / /home rw,relatime - nfs srv:/home rw,vers=3,nolock,local_lock=all", "/home/me/cache", "nolock")]
+    [InlineData("41 25 0:41 / /mnt/beegfs rw,relatime - beegfs beegfs_nodev rw,cfgFile=/etc/beegfs/beegfs-client.conf", "/mnt/beegfs/c", "tuneUseGlobalFileLocks")]
+    public void Mount_options_that_make_flock_per_node_are_named(string mountLine, string cache, string? expected)
+    {
+        var lines = new[] { "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw", mountLine };
+        var m = FileSystems.MountOf(cache, lines);
+        Assert.NotNull(m);
+        Assert.NotEqual("ext4", m.Type); // the longest mount point, not /
+        var note = FileSystems.LockNote(m);
+        if (expected is null) Assert.Null(note); else Assert.Contains(expected, note);
+        Assert.Contains("node-local", FileSystems.LocalNote(FileSystems.MountOf("/data/cache", lines)));
+    }
+
+    [Fact]
+    public void Flock_excludes_here_and_the_probe_leaves_nothing_behind()
+    {
+        Assert.True(FileSystems.FlockExcludes(Path.Combine(_dir, "cache")));
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(_dir, "cache")));
+    }
+
+    [Fact]
     public void Resubmitted_tasks_keep_the_worker_count()
     {
         var array = Job(workers: 8, tasks: "1,4-5").ArrayArgs("s.sbatch");
@@ -75,12 +116,21 @@ public sealed class SlurmJobTests : IDisposable
     [InlineData("1", "3")]  // an array task: worker i of the explicit --workers
     [InlineData("2", null)] // no --workers: the array's task count
     [InlineData(null, "3")] // outside an array: the Plots job
+    [InlineData(null, "shared")] // the --shared-first job
     public void The_script_runs_a_command_the_pgig_cli_accepts(string? task, string? workers)
     {
         var job = Job();
         var env = new Dictionary<string, string?> { ["PGIG"] = "echo", ["SLURM_ARRAY_TASK_ID"] = task, ["SLURM_ARRAY_TASK_COUNT"] = task is null ? null : "3", ["SLURM_JOB_ID"] = "7" };
+        if (workers == "shared")
+        {
+            var shared = job.SharedArgs("s.sbatch");
+            var sharedRun = Bash(Script, shared.SkipWhile(a => a != "s.sbatch").Skip(1), env).Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Split(' ');
+            Assert.Equal(["run", SlurmJob.SharedStage, .. job.PgigOptions()], sharedRun);
+            Assert.Empty(PgIgCli.CreateRoot().Parse(sharedRun).Errors);
+            return;
+        }
         var args = workers is null ? job.PgigOptions() : ["--workers", workers, .. job.PgigOptions()];
-        var output = Bash(Path.Combine(ConfigLoaderTests.RepoRoot(), "build", "slurm", "pgig.sbatch"), args, env).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var output = Bash(Script, args, env).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         // the script announces the command, then execs it (here: echo prints the words it was given)
         var words = output[^1].Split(' ');
         IReadOnlyList<string> expected = task is null ? ["run", "Plots", .. job.PgigOptions()] : job.WorkerCommand(int.Parse(task));
@@ -90,6 +140,8 @@ public sealed class SlurmJobTests : IDisposable
         Assert.Equal("run", parsed.CommandResult.Command.Name);
         if (task is not null) Assert.Equal((int.Parse(task), 3), PgIgCli.ParseWorker(words[3]));
     }
+
+    static string Script => Path.Combine(ConfigLoaderTests.RepoRoot(), "build", "slurm", "pgig.sbatch");
 
     static string Bash(string script, IEnumerable<string> args, IReadOnlyDictionary<string, string?> env)
     {
