@@ -14,8 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
-ref_cache=$(realpath "${1:-.pgig-cache}")
-ref_results=$(realpath "${2:-results}")
+ref_cache=$(realpath "${1:-.pgig-cache-smoke}")
+ref_results=$(realpath "${2:-results-smoke}")
 port=${PGIG_SLURM_PORT:-16817}
 start=$(date +%s)
 say() { echo "== slurm [$(( $(date +%s) - start ))s] $*"; }

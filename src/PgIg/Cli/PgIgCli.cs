@@ -49,6 +49,8 @@ public static class PgIgCli
                 throw new ArgumentException("--worker and --shard exclude each other: a worker chooses its shards itself");
             var (plan, ctx) = Open(common.Load(r));
             var stage = r.GetValue(stageArg)!;
+            plan.Cache.EnsureWritable();
+            if (plan.Resolve(stage).Any(s => s.Group == "Plots")) WritableDirectory.Ensure(plan.Config.ResultsDir, "results_dir (or --results-dir)");
             // Ctrl-C / kill: say what survives; the unit being written is discarded (its temporary directory is
             // removed by the next run of that unit or by pgig clean)
             using var onInt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Interrupted);

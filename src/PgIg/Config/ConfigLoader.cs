@@ -73,6 +73,10 @@ public static class ConfigLoader
                     $"Use a val_size that is a multiple of batch_size ({batch}), e.g. {(valSize < batch ? $"{batch}" : $"{valSize / batch * batch} or {(valSize / batch + 1) * batch}")}, {Fixes}.");
         }
 
+        CheckDegradeFitsInput(file, r.Map("degrade"), degrade, quirks, model, track);
+        CheckDirectory(file, r, "cache_dir", cacheDir, overrides.CacheDir is not null ? "--cache-dir" : null);
+        CheckDirectory(file, r, "results_dir", resultsDir, overrides.ResultsDir is not null ? "--results-dir" : null);
+
         return new PipelineConfig
         {
             SourceFile = file, Name = name, Track = track, Protocol = protocol, Quirks = quirks, Seed = seed, Device = device,
@@ -80,6 +84,44 @@ public static class ConfigLoader
             CacheDir = cacheDir, ResultsDir = resultsDir, Data = data, Model = model, Patterns = patterns, Degrade = degrade,
             Plots = plots, Methods = methods,
         };
+    }
+
+    /// <summary>Input height and width of the configured model, where the config alone decides them.</summary>
+    /// <summary>Input height and width of the configured model, where the config alone decides them (null where the
+    /// track will refuse the architecture anyway, with its own message).</summary>
+    static (long H, long W)? InputSize(ModelConfig m, Track track) => (m.Architecture, track) switch
+    {
+        ("fashion-cnn", Track.FashionMnist) => (28, 28),
+        ("vgg16", Track.ImageNet or Track.ImageFolder) => (225, 225),
+        _ => null,
+    };
+
+    /// <summary>Patch size and step count checked against the model's input before any stage runs (they used to fail in Degrade, after training).</summary>
+    static void CheckDegradeFitsInput(string file, YamlNodeReader? r, DegradeConfig d, Quirks q, ModelConfig m, Track track)
+    {
+        if (InputSize(m, track) is not var (h, w)) return;
+        int p = d.PatchSize;
+        if (h % p != 0 || w % p != 0)
+        {
+            var divisors = Enumerable.Range(1, (int)Math.Min(h, w)).Where(k => h % k == 0 && w % k == 0);
+            var message = $"degrade.patch_size {p} does not tile the model's {h}×{w} input; use a divisor of both: {string.Join(", ", divisors)}";
+            throw r?.NodeOf("patch_size") is { } node ? YamlNodeReader.Error(file, node, message) : new ConfigException($"{file}: {message}");
+        }
+        long patches = h / p * (w / p), steps = q.SkipTopPatch ? patches : patches + 1;
+        if (d.NPatches > steps)
+        {
+            var message = $"degrade.n_patches {d.NPatches} exceeds the {steps} steps a {h}×{w} input allows at patch_size {p} ({patches} patches{(q.SkipTopPatch ? "; skip_top_patch (B1) never degrades the top one" : " plus the clean image")}); lower n_patches to at most {steps}";
+            throw r?.NodeOf("n_patches") is { } node ? YamlNodeReader.Error(file, node, message) : new ConfigException($"{file}: {message}");
+        }
+    }
+
+    /// <summary>A cache or results directory that names an existing file fails now, not after everything is computed.</summary>
+    static void CheckDirectory(string file, YamlNodeReader r, string field, string dir, string? option)
+    {
+        if (!File.Exists(dir)) return;
+        string what = option is not null ? $"{option} {dir}" : $"{field} {dir}";
+        string message = $"{what} is a file, not a directory; {(option is not null ? $"give {option} a directory" : $"point {field} at a directory")} (it is created if missing)";
+        throw option is null && r.NodeOf(field) is { } node ? YamlNodeReader.Error(file, node, message) : new ConfigException($"{file}: {message}");
     }
 
     static DataConfig ParseData(YamlNodeReader? r, ConfigOverrides o)

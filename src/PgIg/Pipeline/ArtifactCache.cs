@@ -20,6 +20,9 @@ public sealed class ArtifactCache(string root)
 
     public string DirectoryOf(StageKey key) => Path.Combine(Root, key.Stage, key.Hash);
 
+    /// <summary>Creates the cache root if needed and proves it writable, so a read-only cache fails before any stage runs.</summary>
+    public void EnsureWritable() => WritableDirectory.Ensure(Root, "cache_dir (or --cache-dir)");
+
     /// <summary>Temporary directories of a key being computed: ".tmp-&lt;first 16 hex of the key&gt;-&lt;pid&gt;-&lt;guid&gt;".</summary>
     public static string TmpPrefix(string keyHash) => $"{TmpMarker}{keyHash[..16]}-";
 

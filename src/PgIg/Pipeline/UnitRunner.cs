@@ -34,26 +34,45 @@ public sealed class UnitRunner(ArtifactCache cache, IReadOnlyList<PlannedStage> 
             if (notFresh is not null)
                 throw new NotCachedException($"{notFresh.Key.Slot} would be computed, but --require-cached was given");
         }
-        // a unit of the set may also be an upstream need of another (a worker's Attribute shard of its Degrade
-        // shard): it counts as computed when this call computed it, whichever pass did
-        var computedNow = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var up in upstream) await EnsureAsync(up, computedNow);
-        foreach (var u in units) await EnsureAsync(u, computedNow);
-        int computed = units.Count(u => computedNow.Contains(u.Key.Hash));
-        return (computed, units.Count - computed);
+        // a unit whose input is missing does not stop the others: what does not depend on it still runs, and
+        // every missing input is reported at once (weights and patterns, not one after the other)
+        var failed = new HashSet<string>(StringComparer.Ordinal);
+        var problems = new List<Exception>();
+        int computed = 0, cached = 0;
+        var targets = units.Select(u => u.Key.Hash).ToHashSet(StringComparer.Ordinal);
+        foreach (var u in upstream.Concat(units.Where(u => !closure.Contains(u.Key.Hash))))
+        {
+            if (u.Needs.Any(n => failed.Contains(n.Hash))) { failed.Add(u.Key.Hash); continue; }
+            try
+            {
+                bool done = await EnsureAsync(u);
+                if (targets.Contains(u.Key.Hash)) { if (done) computed++; else cached++; }
+            }
+            catch (Exception e) when (IsInputProblem(e))
+            {
+                failed.Add(u.Key.Hash);
+                problems.Add(e);
+            }
+        }
+        if (problems.Count == 1) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(problems[0]).Throw();
+        if (problems.Count > 1) throw new InputProblemsException(problems.Select(p => p.Message).ToList());
+        return (computed, cached);
     }
 
-    async Task EnsureAsync(StageUnit unit, HashSet<string> computedNow)
+    static bool IsInputProblem(Exception e) => e is IInputProblem or FileNotFoundException or DirectoryNotFoundException or HttpRequestException;
+
+    async Task<bool> EnsureAsync(StageUnit unit)
     {
-        if (cache.Check(unit.Key).Status == CacheStatus.Fresh) { cache.Log.Append(unit.Key, "cached"); return; }
+        if (cache.Check(unit.Key).Status == CacheStatus.Fresh) { cache.Log.Append(unit.Key, "cached"); return false; }
         foreach (var need in unit.Needs)
         {
             if (!_unitsByHash.TryGetValue(need.Hash, out var up))
                 throw new InvalidOperationException($"{unit.Key.Slot} needs {need.Slot}, which this plan does not produce");
-            await EnsureAsync(up, computedNow);
+            await EnsureAsync(up);
         }
         var sw = Stopwatch.StartNew();
         var (_, computed) = await cache.GetOrComputeAsync(unit.Key, unit.Compute, log);
-        if (computed) { log($"computed {unit.Key} in {sw.Elapsed.TotalSeconds:0.0}s"); computedNow.Add(unit.Key.Hash); }
+        if (computed) log($"computed {unit.Key} in {sw.Elapsed.TotalSeconds:0.0}s");
+        return computed;
     }
 }

@@ -39,13 +39,18 @@ public sealed class PredictStage : Stage
     static async Task PredictAsync(PlanContext p, int shard, ArtifactWriter w)
     {
         int bs = p.Config.BatchSize;
+        // a batch larger than the memory budget allows runs in chunks; the rows of a logit do not depend on its chunk
+        long perImage = p.Net.ForwardBytesPerExample();
+        int chunk = (int)Math.Clamp(p.Config.MemoryBudgetBytes / Math.Max(1, perImage), 1, bs);
         var rows = await p.Get<PreprocessStage>().ReadShardAsync(shard);
         var result = new List<PredictionRow>(rows.Count);
         for (int b = 0; b < rows.Count; b += bs)
         {
             using var scope = torch.NewDisposeScope();
             var batch = rows.Skip(b).Take(bs).ToList();
-            var logits = p.Net.Forward(p.Track.ToInput(batch).to(p.Run.Device));
+            var x = p.Track.ToInput(batch).to(p.Run.Device);
+            var logits = chunk >= batch.Count ? p.Net.Forward(x)
+                : torch.cat(Enumerable.Range(0, (batch.Count + chunk - 1) / chunk).Select(c => p.Net.Forward(x[TorchSharp.torch.TensorIndex.Slice(c * chunk, Math.Min(batch.Count, (c + 1) * chunk))])).ToList(), 0);
             var classes = logits.argmax(1);   // of the logits, as Attribute chose it: softmax can round two logits to one value
             var probs = logits.softmax(-1);
             var pc = probs.gather(1, classes.unsqueeze(1)).squeeze(1).cpu().data<float>().ToArray();

@@ -6,7 +6,7 @@ using PgIg.Pipeline;
 namespace PgIg.Tracks;
 
 /// <summary>A fetch that cannot succeed as configured; the message names the config field to fix.</summary>
-public sealed class FetchException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class FetchException(string message, Exception? inner = null) : Exception(message, inner), IInputProblem;
 
 /// <summary>
 /// Where one of the original's npz files comes from: a local file (<see cref="LocalPath"/>), or the first mirror

@@ -85,6 +85,22 @@ public class FashionMnistSourceTests
     }
 
     [Fact]
+    public async Task A_configured_data_path_without_the_data_is_an_error_not_a_silent_fallback()
+    {
+        var tmp = Directory.CreateTempSubdirectory("pgig-fm-empty-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(tmp, "train-images-idx3-ubyte.gz"), "not gzip");
+            var e = await Assert.ThrowsAsync<FileNotFoundException>(() =>
+                FashionMnistSource.LocateAsync(tmp, true, [], Path.Combine(tmp, "dl"), new HttpClient(), _ => { }));
+            Assert.Contains($"data.path {tmp} does not hold the Fashion-MNIST IDX files", e.Message);
+            Assert.Contains("train-images-idx3-ubyte.gz is not Fashion-MNIST's train-images-idx3-ubyte", e.Message);
+            Assert.Contains("t10k-labels-idx1-ubyte(.gz) is missing", e.Message);
+        }
+        finally { Directory.Delete(tmp, true); }
+    }
+
+    [Fact]
     public async Task A_damaged_gzip_is_skipped_with_a_message_naming_it()
     {
         PipelineHarness.RequireFashionData();

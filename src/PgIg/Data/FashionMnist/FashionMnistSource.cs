@@ -35,7 +35,23 @@ public static class FashionMnistSource
         var dirs = new List<string>();
         if (configuredDir is not null && !Directory.Exists(configuredDir))
             throw new DirectoryNotFoundException($"data.path {Path.GetFullPath(configuredDir)} does not exist. Point data.path at a directory with the four Fashion-MNIST IDX files (gz or raw), or remove it to use Debian's dataset-fashion-mnist or the download.");
-        if (configuredDir is not null) dirs.Add(configuredDir);
+        if (configuredDir is not null)
+        {
+            // a configured folder is what the user means to evaluate: never replace it silently by another copy
+            var problems = new List<string>();
+            foreach (var f in Files)
+            {
+                var p = Find(configuredDir, f);
+                if (p is null) { problems.Add($"{f.Name}(.gz) is missing"); continue; }
+                var (sha, bytes) = ContentHash(p);
+                if (sha == Corrupt) problems.Add($"{Path.GetFileName(p)} is not a readable gzip file");
+                else if (sha != f.ContentSha256) problems.Add($"{Path.GetFileName(p)} is not Fashion-MNIST's {f.Name} ({bytes} bytes, expected {f.ContentBytes})");
+            }
+            if (problems.Count > 0)
+                throw new FileNotFoundException($"data.path {Path.GetFullPath(configuredDir)} does not hold the Fashion-MNIST IDX files: {string.Join("; ", problems)}. " +
+                    "Put the four files there (gz or raw), or remove data.path to use Debian's dataset-fashion-mnist or the download.");
+            dirs.Add(configuredDir);
+        }
         dirs.Add(DebianDir);
         dirs.Add(downloadDir);
         return await LocateAsync(dirs, allowDownload, mirrors, downloadDir, http, log, ct);
