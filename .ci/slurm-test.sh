@@ -24,8 +24,9 @@ if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null || ! comm
   say "installing slurm-wlm, munge, jq"
   apt-get install -y -qq --no-install-recommends slurm-wlm munge jq util-linux >/dev/null
 fi
-pgig=(dotnet "$repo/src/PgIg/bin/Release/net10.0/pgig.dll")
-[ -f "${pgig[1]}" ] || { echo "slurm-test: build pgig first (dotnet build -c Release PgIg.sln)" >&2; exit 1; }
+# ./pgig as the README has it; the jobs then run the build it names (dotnet .../pgig.dll), never rebuilding
+pgig=("$repo/pgig")
+[ -f "$repo/src/PgIg/bin/Release/net10.0/pgig.dll" ] || { echo "slurm-test: build pgig first (dotnet build -c Release PgIg.sln)" >&2; exit 1; }
 
 # munged refuses a socket directory that others cannot traverse: the work directory is 755, the key's 700
 work=$(mktemp -d /tmp/pgig-slurm.XXXXXX)
