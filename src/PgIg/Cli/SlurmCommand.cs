@@ -17,7 +17,8 @@ public static class SlurmCommand
     {
         using var s = Assembly.GetExecutingAssembly().GetManifestResourceStream("pgig.sbatch")
             ?? throw new InvalidOperationException("pgig.sbatch is not embedded in this build");
-        return new StreamReader(s).ReadToEnd();
+        using var reader = new StreamReader(s);
+        return reader.ReadToEnd();
     }
 
     public static Command Create(CommonOptions common)
@@ -97,7 +98,14 @@ public static class SlurmCommand
         }
         string arrayId = Sbatch(job.ArrayArgs(script, sharedId), env);
         Console.WriteLine($"submitted array job {arrayId}: tasks {job.ArraySpec}, each `pgig run Plots --worker i/{job.Workers}`");
-        string plotsId = Sbatch(job.PlotsArgs(script, arrayId), env);
+        string plotsId;
+        try { plotsId = Sbatch(job.PlotsArgs(script, arrayId), env); }
+        catch (InvalidOperationException e)
+        {
+            // the workers are queued and will run: say how to add the figures rather than leave them orphaned
+            throw new InvalidOperationException($"{e.Message}. The array job {arrayId} is submitted; once it has succeeded, make the figures with: " +
+                Shell.Join(["sbatch", .. job.PlotsArgs(script, arrayId).Skip(2)]), e);
+        }
         Console.WriteLine($"submitted Plots job {plotsId}: starts once every task of {arrayId} has succeeded (and is cancelled if one fails)");
         Console.WriteLine($"logs: {job.LogDir}/pgig-{arrayId}_<task>.out, {job.LogDir}/pgig-plots-{plotsId}.out");
         Console.WriteLine($"progress: squeue -j {(sharedId is null ? "" : sharedId + ",")}{arrayId},{plotsId}; {Shell.Join(["pgig", "status", .. job.PgigOptions()])}");
