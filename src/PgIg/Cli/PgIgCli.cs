@@ -50,6 +50,9 @@ public static class PgIgCli
             var (plan, ctx) = Open(common.Load(r));
             var stage = r.GetValue(stageArg)!;
             plan.Cache.EnsureWritable();
+            // while this runs, `pgig clean` (with any config) keeps every artifact this plan reads or writes
+            var lease = RunLease.Acquire(plan.Cache, plan.AllKeys());
+            using var releaseLease = new Disposer(() => lease.Dispose());
             if (plan.Resolve(stage).Any(s => s.Group == "Plots")) WritableDirectory.Ensure(plan.Config.ResultsDir, "results_dir (or --results-dir)");
             // Ctrl-C / kill: say what survives; the unit being written is discarded (its temporary directory is
             // removed by the next run of that unit or by pgig clean)
@@ -64,6 +67,9 @@ public static class PgIgCli
                 }
                 await plan.RunAsync("Data");
                 (plan, ctx) = Open(plan.Config);
+                var planned = RunLease.Acquire(plan.Cache, plan.AllKeys()); // now with the shard keys
+                lease.Dispose();
+                lease = planned;
             }
             var stages = plan.Resolve(stage);
             if (worker is var (wi, wn))
@@ -250,5 +256,11 @@ public static class PgIgCli
             if (DebugOutput.Value) Console.Error.WriteLine(e);
             return 1;
         }
+    }
+
+    /// <summary>Runs an action on dispose (for a resource that is replaced while in use).</summary>
+    sealed class Disposer(Action dispose) : IDisposable
+    {
+        public void Dispose() => dispose();
     }
 }

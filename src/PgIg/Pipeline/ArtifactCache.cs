@@ -42,7 +42,7 @@ public sealed class ArtifactCache(string root)
     /// </summary>
     public static bool IsCacheRootEntry(string root, string name)
     {
-        if (name is "downloads" or "runlog.jsonl" || name.StartsWith("file-hashes.json", StringComparison.Ordinal)) return true;
+        if (name is "downloads" or "runlog.jsonl" or RunLease.DirectoryName || name.StartsWith("file-hashes.json", StringComparison.Ordinal)) return true;
         var dir = Path.Combine(root, name);
         if (!Directory.Exists(dir) || name.StartsWith('.')) return false;
         // every stage directory pgig makes holds its .locks folder from the first computation on
@@ -185,13 +185,21 @@ public sealed class ArtifactCache(string root)
         List<Manifest> candidates = bySlot is not null
             ? (bySlot.TryGetValue(key.Slot, out var l) ? l : [])
             : Manifests(key.Stage).Select(x => x.Manifest).Where(m => m.Slot == key.Slot).ToList();
-        var previous = candidates.Where(m => m.Key != key.Hash).OrderByDescending(m => m.CreatedUtc).FirstOrDefault();
+        // only artifacts of the same kind explain staleness: the Fashion-MNIST Data unit is no earlier version of
+        // the ImageNet one (code versions "data-fashion-v1" and "data-imagenet-v1" name different families)
+        string family = CodeFamily(key.Inputs["code_version"] as string);
+        var previous = candidates.Where(m => m.Key != key.Hash && CodeFamily(m.Inputs["code_version"]?.GetValue<string>()) == family)
+            .OrderByDescending(m => m.CreatedUtc).FirstOrDefault();
         if (previous is null) return null;
         var now = JsonNode.Parse(Hashing.PrettyJson(key.Inputs))!;
         var diffs = new List<string>();
         Diff(previous.Inputs, now, "", diffs);
         return diffs.Count == 0 ? "key changed" : string.Join("; ", diffs.Take(4)) + (diffs.Count > 4 ? $"; and {diffs.Count - 4} more" : "");
     }
+
+    /// <summary>A code version without its trailing "-vN": the kind of computation, across versions.</summary>
+    static string CodeFamily(string? version) =>
+        version is null ? "" : System.Text.RegularExpressions.Regex.Replace(version, "-v[0-9]+$", "");
 
     static void Diff(JsonNode? a, JsonNode? b, string path, List<string> into)
     {

@@ -10,12 +10,15 @@ public static class CacheCleaner
     /// <param name="keep">"&lt;stage&gt;/&lt;key&gt;" paths to keep.</param>
     public static (int Kept, int Removed, long Bytes, int InUse) RemoveUnreferenced(string root, IReadOnlySet<string> keep)
     {
+        // artifacts a running pgig process (any config) will still read are not this clean's to remove
+        var leased = RunLease.Held(root);
+        if (leased.Count > 0) keep = keep.Union(leased).ToHashSet(StringComparer.Ordinal);
         int kept = 0, removed = 0, inUse = 0; long bytes = 0;
         if (!Directory.Exists(root)) return (0, 0, 0, 0);
         foreach (var stageDir in Directory.GetDirectories(root))
         {
             var stage = Path.GetFileName(stageDir);
-            if (stage == "downloads") continue; // downloaded inputs are kept: they are expensive to fetch again
+            if (stage is "downloads" or RunLease.DirectoryName) continue; // downloaded inputs are kept: they are expensive to fetch again
             foreach (var d in Directory.GetDirectories(stageDir))
             {
                 var name = Path.GetFileName(d);
@@ -59,6 +62,8 @@ public static class CacheCleaner
             .SelectMany(l => Directory.GetFiles(l, "*.lock")).FirstOrDefault(FileLock.IsHeld);
         if (held is not null)
             throw new InvalidOperationException($"refusing to delete {Path.GetFullPath(cacheDir)}: a pgig process is computing in it ({held} is locked); wait for it or stop it first");
+        if (RunLease.AnyHeld(cacheDir))
+            throw new InvalidOperationException($"refusing to delete {Path.GetFullPath(cacheDir)}: a running pgig process is using it (see {Path.Combine(cacheDir, RunLease.DirectoryName)}); wait for it or stop it first");
         int n = Directory.GetDirectories(cacheDir).Sum(s => Directory.GetDirectories(s).Count(d => Path.GetFileName(d) != ".locks"));
         Directory.Delete(cacheDir, true);
         return n;

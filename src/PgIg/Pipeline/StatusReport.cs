@@ -13,7 +13,7 @@ public static class StatusReport
         {
             if (!s.Known) { result.Add(new StageStatus(s.Name, Freshness.Missing, 0, 0, "waits for the Data stage (evaluation set unknown)")); continue; }
             if (s.Units.Count == 0) { result.Add(new StageStatus(s.Name, Freshness.Fresh, 0, 0, "nothing to do for this config")); continue; }
-            int fresh = 0, running = 0; string? reason = null; bool anyPrevious = false;
+            int fresh = 0, running = 0, missing = 0; string? reason = null, firstMissing = null; bool anyPrevious = false;
             foreach (var u in s.Units)
             {
                 var check = cache.Check(u.Key, verifyContent);
@@ -24,6 +24,14 @@ public static class StatusReport
                     bySlot[u.Key.Stage] = map = cache.Manifests(u.Key.Stage).Select(x => x.Manifest).GroupBy(m => m.Slot).ToDictionary(g => g.Key, g => g.ToList());
                 var why = check.Status == CacheStatus.Invalid ? $"invalid artifact: {check.Reason}" : cache.StaleReason(u.Key, map);
                 if (why is not null) { anyPrevious = true; reason ??= $"{u.Key.Slot}: {why}"; }
+                else { missing++; firstMissing ??= u.Key.Slot; }
+            }
+            // a new method or new shards have no earlier artifact to compare with: say so instead of nothing
+            if (missing > 0)
+            {
+                string notYet = missing == s.Units.Count - fresh && fresh == 0 ? $"not computed yet ({missing} unit{(missing == 1 ? "" : "s")})"
+                    : $"{missing} unit{(missing == 1 ? "" : "s")} not computed yet, e.g. {firstMissing}";
+                reason = reason is null ? notYet : $"{reason}; {notYet}";
             }
             var state = fresh == s.Units.Count ? Freshness.Fresh : anyPrevious ? Freshness.Stale : Freshness.Missing;
             result.Add(new StageStatus(s.Name, state, fresh, s.Units.Count, state == Freshness.Fresh ? null : reason, running));

@@ -61,9 +61,15 @@ public sealed class UnitRunner(ArtifactCache cache, IReadOnlyList<PlannedStage> 
 
     static bool IsInputProblem(Exception e) => e is IInputProblem or FileNotFoundException or DirectoryNotFoundException or HttpRequestException;
 
+    /// <summary>Units found valid earlier in this run: if one is gone later, something removed it meanwhile.</summary>
+    readonly HashSet<string> _seenValid = new(StringComparer.Ordinal);
+
     async Task<bool> EnsureAsync(StageUnit unit)
     {
-        if (cache.Check(unit.Key).Status == CacheStatus.Fresh) { cache.Log.Append(unit.Key, "cached"); return false; }
+        var check = cache.Check(unit.Key);
+        if (check.Status == CacheStatus.Fresh) { _seenValid.Add(unit.Key.Hash); cache.Log.Append(unit.Key, "cached"); return false; }
+        if (_seenValid.Contains(unit.Key.Hash))
+            log($"{unit.Key.Slot} was valid earlier in this run but is now {(check.Status == CacheStatus.Missing ? "gone (removed by another process, e.g. pgig clean without a lease)" : $"damaged ({check.Reason})")}; recomputing it");
         foreach (var need in unit.Needs)
         {
             if (!_unitsByHash.TryGetValue(need.Hash, out var up))

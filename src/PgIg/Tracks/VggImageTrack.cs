@@ -36,16 +36,6 @@ public sealed class ClassRow
     public string Name { get; set; } = "";
 }
 
-/// <summary>Per-layer check of npz patterns against the model (Patterns stage, check.parquet).</summary>
-public sealed class PatternCheckRow
-{
-    public int Layer { get; set; }
-    public string Key { get; set; } = "";
-    public long[] Shape { get; set; } = [];
-    public long UnitsWithPattern { get; set; }
-    public double MeanAbsWtaMinus1 { get; set; }
-}
-
 /// <summary>
 /// What the ImageNet and image-folder tracks share: the original's Caffe VGG16 and patterns from npz files (fetched),
 /// image lists from a folder, and the original's PatternPreprocess((225, 225)) (spec §2.4).

@@ -74,7 +74,7 @@ public sealed class BuildScriptTests : IDisposable
         // lower case still plans: Fetch has nothing to do and is skipped, so Data is the first stage that would run
         var r = await BuildSh("--target=plots", $"--config={cfg}", "--require-cached");
         Assert.Equal(1, r.ExitCode); // Cake exits 1 when a task fails
-        Assert.Contains("Data would be recomputed (missing, 0 of 1 units cached), but --require-cached was given", r.All);
+        Assert.Contains("Data would be recomputed (missing, 0 of 1 units cached: not computed yet (1 unit)), but --require-cached was given", r.All);
         Assert.DoesNotContain("()", r.All);
         // per-method tasks exist under any spelling of the method
         r = await BuildSh("--target=degrade:PATTERN_VANILLA_GRAD", $"--config={cfg}", "--require-cached");

@@ -12,12 +12,7 @@ public sealed class ConfigAndPatternTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    static string RepoFile(string relative)
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "PgIg.sln"))) return Path.Combine(d.FullName, relative);
-        throw new FileNotFoundException("repository root (PgIg.sln) not found above the test binaries");
-    }
+    static string RepoFile(string relative) => TestSupport.RepoFiles.Path(relative);
 
     [Fact]
     public void Root_pipeline_yaml_is_the_papers_configuration()

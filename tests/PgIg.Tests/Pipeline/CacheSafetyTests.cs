@@ -35,6 +35,26 @@ public sealed class CacheSafetyTests : IDisposable
     }
 
     [Fact]
+    public async Task Clean_keeps_what_a_running_job_leases_and_clean_all_waits_for_it()
+    {
+        // a run of config A holds a lease on its artifacts; `pgig clean` with config B (which references none of
+        // them) must not delete them under it
+        string root = Path.Combine(_dir, "cache");
+        var cache = new ArtifactCache(root);
+        foreach (var slot in new[] { "a", "b" })
+            await cache.GetOrComputeAsync(Key(slot), w => { File.WriteAllText(w.PathOf("x.txt"), slot); w.RegisterFile("x.txt"); return Task.CompletedTask; });
+        using (RunLease.Acquire(cache, [Key("a")]))
+        {
+            var (kept, removed, _, _) = CacheCleaner.RemoveUnreferenced(cache, []);
+            Assert.Equal((1, 1), (kept, removed));
+            Assert.True(Directory.Exists(cache.DirectoryOf(Key("a"))));
+            Assert.Contains("a running pgig process is using it", Assert.Throws<InvalidOperationException>(() => CacheCleaner.RemoveAll(root)).Message);
+        }
+        Assert.Equal((0, 1), CacheCleaner.RemoveUnreferenced(cache, []) is var r ? (r.Kept, r.Removed) : default);
+        Assert.Equal(0, CacheCleaner.RemoveAll(root));
+    }
+
+    [Fact]
     public async Task Clean_all_refuses_while_a_job_holds_a_lock_and_removes_a_real_cache_otherwise()
     {
         string root = Path.Combine(_dir, "cache");
