@@ -105,7 +105,7 @@ for mode in flip truncate; do
     [ "$stage" = downloads ] && continue
     file=$(find "$stage_dir" -path '*/.*' -prune -o -type f -name '*.parquet' -print | sort | head -1)
     [ -z "$file" ] && continue
-    mtime=$(stat -c %Y "$file")
+    mtime=$(stat -c %y "$file")   # to the nanosecond: the same mtime a damaged file would keep
     if [ $mode = flip ]; then
       # flip one bit in the middle of the file
       off=$(( $(stat -c %s "$file") / 2 ))
@@ -114,7 +114,7 @@ for mode in flip truncate; do
     else
       truncate -s $(( $(stat -c %s "$file") / 2 )) "$file"
     fi
-    touch -d "@$mtime" "$file"
+    touch -d "$mtime" "$file"
     damaged+=("$stage/$(basename "$(dirname "$file")" | cut -c1-12)/$(basename "$file")")
   done
   $PG verify --config "$cfg" > "$work/verify-$mode.log" 2>&1

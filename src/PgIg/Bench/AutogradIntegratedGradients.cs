@@ -64,12 +64,10 @@ public sealed class AutogradIntegratedGradients : IDisposable
         {
             h = _net.Layers[i] switch
             {
-                Conv2dLayer c => F.conv2d(h, _weights[i]!, _biases[i]!, padding: new[] { c.Padding, c.Padding }),
+                Conv2dLayer c => c.Convolve(h, _weights[i]!, _biases[i]!),
                 LinearLayer => F.linear(h, _weights[i]!, _biases[i]!),
                 ReluLayer => F.relu(h),
-                MaxPool2dLayer m => F.max_pool2d(h, new[] { m.KernelSize, m.KernelSize }, new[] { m.Stride, m.Stride }),
-                FlattenLayer => h.flatten(1),
-                IdentityLayer => h,
+                MaxPool2dLayer or AvgPool2dLayer or FlattenLayer or IdentityLayer => SequentialNet.Apply(_net.Layers[i], h),
                 var other => throw new NotSupportedException(other.Kind),
             };
         }

@@ -34,7 +34,7 @@ public static class FlopCounter
                     if (shape.Length != 3 || shape[0] != c.InChannels)
                         throw new InvalidDataException($"layer {i} (conv) expects {c.InChannels} input channels, gets shape ({string.Join(", ", shape)})");
                     long kh = c.Weight.shape[2], kw = c.Weight.shape[3];
-                    outShape = [c.OutFeatures, shape[1] + 2 * c.Padding - kh + 1, shape[2] + 2 * c.Padding - kw + 1];
+                    outShape = [c.OutFeatures, c.OutputSize(shape[1]), c.OutputSize(shape[2])];
                     result.Add(new LayerMacs(i, c.Kind, shape, outShape, c.OutFeatures * c.InChannels * kh * kw * outShape[1] * outShape[2]));
                     break;
                 }
@@ -47,8 +47,8 @@ public static class FlopCounter
                     result.Add(new LayerMacs(i, l.Kind, shape, outShape, l.OutFeatures * l.InFeatures));
                     break;
                 }
-                case MaxPool2dLayer m:
-                    outShape = [shape[0], (shape[1] - m.KernelSize) / m.Stride + 1, (shape[2] - m.KernelSize) / m.Stride + 1];
+                case Pool2dLayer m:
+                    outShape = [shape[0], m.OutputSize(shape[1]), m.OutputSize(shape[2])];
                     break;
                 case FlattenLayer:
                     outShape = [shape.Aggregate(1L, (a, b) => a * b)];

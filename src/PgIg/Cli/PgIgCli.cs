@@ -142,13 +142,14 @@ public static class PgIgCli
             return Task.FromResult(r.GetValue(requireFresh) && st.Any(s => s.State != Freshness.Fresh) ? 3 : 0);
         }));
 
-        var verify = new Command("verify", "hash every cached artifact of a config against its manifest and list the damaged ones (exit 5 if any)");
+        var verify = new Command("verify", "hash every artifact in the config's cache against its manifest and list the damaged ones (exit 5 if any)");
         common.AddTo(verify);
         verify.SetAction((r, ct) => Guard(() =>
         {
-            var (p, _) = Open(common.Load(r));
-            var (verified, damaged) = StatusReport.Verify(p.AllKeys(), p.Cache);
-            foreach (var (key, reason) in damaged) Console.WriteLine($"damaged: {key.Slot}: {reason}");
+            var cfg = common.Load(r);
+            // the whole cache, not only this plan's keys: a damaged Data artifact hides the shards' keys
+            var (verified, damaged) = new ArtifactCache(cfg.CacheDir).VerifyAll();
+            foreach (var (slot, _, reason) in damaged) Console.WriteLine($"damaged: {slot}: {reason}");
             Console.WriteLine(damaged.Count == 0
                 ? $"{verified} artifacts verified, none damaged"
                 : $"{verified} artifacts verified, {damaged.Count} damaged; the next run of their stages recomputes them (`pgig run Plots`, or ./build.sh)");

@@ -66,6 +66,12 @@ public static class ResultsExporter
         int n = ids.Length, np = c.Degrade.NPatches;
         WriteInt64(Path.Combine(dir, "image_ids.npy"), ids);
         WriteInt64(Path.Combine(dir, "labels.npy"), images.Select(v => (long)v.Label).ToArray());
+        // file names too: maps computed elsewhere can name their images either way ({name, maps, ids})
+        var catalog = plan.Track.Catalog(plan.Stage<DataStage>().Directory);
+        using (var fs = File.Create(Path.Combine(dir, "image_files.npy"))) NpyWriter.Write(fs, ids.Select(id => catalog[id]).ToArray());
+        // estimated patterns in the original's npz layout, for use elsewhere
+        if (plan.PatternsKey is { } patterns && File.Exists(Path.Combine(plan.Cache.DirectoryOf(patterns), "patterns.npz")))
+            File.Copy(Path.Combine(plan.Cache.DirectoryOf(patterns), "patterns.npz"), Path.Combine(dir, "patterns.npz"));
 
         long[]? targets = null;
         string? targetsFrom = null;

@@ -47,7 +47,7 @@ public static class ConfigLoader
 
         var data = ParseData(r.Map("data"), overrides);
         var model = ParseModel(r.Map("model"), file, track);
-        var patterns = ParsePatterns(r.Map("patterns"), track);
+        var patterns = ParsePatterns(r.Map("patterns"), track, model);
         var degrade = ParseDegrade(r.Map("degrade"), track);
         var plots = ParsePlots(r.Map("plots"));
         var quirks = ParseQuirks(r.Map("quirks"), Quirks.For(protocol));
@@ -86,13 +86,13 @@ public static class ConfigLoader
         };
     }
 
-    /// <summary>Input height and width of the configured model, where the config alone decides them.</summary>
     /// <summary>Input height and width of the configured model, where the config alone decides them (null where the
     /// track will refuse the architecture anyway, with its own message).</summary>
     static (long H, long W)? InputSize(ModelConfig m, Track track) => (m.Architecture, track) switch
     {
         ("fashion-cnn", Track.FashionMnist) => (28, 28),
         ("vgg16", Track.ImageNet or Track.ImageFolder) => (225, 225),
+        (ModelConfig.CustomArchitecture, _) => (m.Custom!.Input.Height, m.Custom.Input.Width),   // custom on fashion-mnist is refused when parsed
         _ => null,
     };
 
@@ -138,7 +138,22 @@ public static class ConfigLoader
         string defaultArch = track == Track.FashionMnist ? "fashion-cnn" : "vgg16";
         var trainDefaults = new TrainConfig(Epochs: 2, BatchSize: 64, LearningRate: 1e-3, TrainSize: 60000, Seed: 0, MinTestAccuracy: 0);
         if (r is null) return new ModelConfig(defaultArch, null, null, [], trainDefaults);
-        string arch = r.Choice("architecture", defaultArch, "fashion-cnn", "vgg16");
+        string arch = r.Choice("architecture", defaultArch, "fashion-cnn", "vgg16", ModelConfig.CustomArchitecture);
+        CustomModelConfig? custom = null;
+        if (arch == ModelConfig.CustomArchitecture)
+        {
+            if (track == Track.FashionMnist)
+                throw YamlNodeReader.Error(file, r.NodeOf("architecture"), "architecture custom evaluates your model on your images: use track: image-folder (or imagenet); the fashion-mnist track trains its own CNN");
+            if (!r.Has("weights"))
+                throw YamlNodeReader.Error(file, r.Node, "architecture custom needs model.weights: the state_dict file (.pt/.pth from torch.save(model.state_dict(), f), .safetensors or .npz)");
+            if (r.StringList("weights_mirrors") is { Count: > 0 })
+                throw YamlNodeReader.Error(file, r.NodeOf("weights_mirrors"), "architecture custom reads model.weights from a local file; remove model.weights_mirrors");
+            custom = CustomModelParser.Parse(r, file);
+        }
+        else
+            foreach (var key in new[] { "input", "layers" })
+                if (r.Has(key))
+                    throw YamlNodeReader.Error(file, r.NodeOf(key), $"model.{key} describes a model of architecture custom; this config's architecture is {arch}");
         var t = r.Map("train");
         var train = trainDefaults;
         if (t is not null)
@@ -147,17 +162,20 @@ public static class ConfigLoader
                 t.Int("train_size", 60000, 1, 60000), t.Int("seed", 0, 0), t.Double("min_test_accuracy", 0, 0));
             t.RejectUnknown();
         }
-        var m = new ModelConfig(arch, r.String("weights"), r.String("weights_sha256"), r.StringList("weights_mirrors") ?? [], train);
+        var m = new ModelConfig(arch, r.String("weights"), r.String("weights_sha256"), r.StringList("weights_mirrors") ?? [], train, custom);
         r.RejectUnknown();
         return m;
     }
 
-    static PatternsConfig ParsePatterns(YamlNodeReader? r, Track track)
+    static PatternsConfig ParsePatterns(YamlNodeReader? r, Track track, ModelConfig model)
     {
-        string src = track == Track.FashionMnist ? "compute" : "npz";
+        // the original's pattern file belongs to its VGG16: other models estimate theirs
+        string src = track == Track.FashionMnist || model.Custom is not null ? "compute" : "npz";
         if (r is null) return new PatternsConfig(src, null, null, [], 20000, 500);
         var p = new PatternsConfig(r.Choice("source", src, "compute", "npz"), r.String("path"), r.String("sha256"),
             r.StringList("mirrors") ?? [], r.Int("train_size", 20000, 1, 60000), r.Int("batch_size", 500, 1));
+        if (model.Custom is not null && p.Source == "npz")
+            throw YamlNodeReader.Error(r.File, r.NodeOf("source"), "patterns.source npz reads the original's VGG16 pattern file; a custom model's patterns are estimated on your images: set patterns.source: compute");
         r.RejectUnknown();
         return p;
     }
@@ -237,8 +255,9 @@ public static class ConfigLoader
 
     static ResolvedMethod FromEntry(string file, YamlNodeReader r, long globalSeed)
     {
+        if (r.Has("maps")) return Imported(file, r, globalSeed);
         string? methodStr = r.String("method");
-        if (methodStr is null) throw YamlNodeReader.Error(file, r.Node, $"'{r.Path}' needs a 'method' field; valid methods: {string.Join(", ", MethodRegistry.ShorthandNames())}");
+        if (methodStr is null) throw YamlNodeReader.Error(file, r.Node, $"'{r.Path}' needs a 'method' field (or 'maps' and 'ids' for maps made elsewhere); valid methods: {string.Join(", ", MethodRegistry.ShorthandNames())}");
         var parsed = MethodRegistry.ParseShorthand(methodStr)
             ?? throw YamlNodeReader.Error(file, r.Node, $"'{r.Path}.method' is '{methodStr}'{Suggest.DidYouMean(methodStr, MethodRegistry.ShorthandNames())}; valid methods: {string.Join(", ", MethodRegistry.ShorthandNames())}");
         var kind = MethodRegistry.Find(parsed.Kind)!;
@@ -262,6 +281,24 @@ public static class ConfigLoader
         return new ResolvedMethod(name, kind.Name, rule, values, seed);
     }
 
+    /// <summary>{name, maps, ids}: maps made elsewhere. Paths are relative to the working directory, as every path of the config;
+    /// the files are checked when the pipeline is planned, their rows against the dataset in Attribute.</summary>
+    static ResolvedMethod Imported(string file, YamlNodeReader r, long globalSeed)
+    {
+        var fields = r.Entries().Select(e => e.Key).ToList();
+        if (fields.FirstOrDefault(f => f is not ("name" or "maps" or "ids")) is { } other)
+            throw YamlNodeReader.Error(file, r.NodeOf(other), $"'{r.Path}' reads its maps from a file ({{name, maps, ids}}), so it takes no '{other}'");
+        string name = r.String("name") ?? throw YamlNodeReader.Error(file, r.Node, $"'{r.Path}' needs a 'name' for its maps, e.g. {{name: captum_ig, maps: maps.npy, ids: ids.npy}}");
+        string maps = Path.GetFullPath(r.String("maps")!);
+        string ids = Path.GetFullPath(r.String("ids") ?? throw YamlNodeReader.Error(file, r.Node,
+            $"'{r.Path}' needs 'ids': an .npy naming, row by row, the image each map explains (PgIg image ids or file names)"));
+        r.RejectUnknown();
+        return new ResolvedMethod(name, ImportedMaps.KindName, "gradient", new Dictionary<string, object> { ["maps"] = maps, ["ids"] = ids }, globalSeed)
+        {
+            Where = $"{file}:{r.Node.Start.Line}:{r.Node.Start.Column}",
+        };
+    }
+
     static object ParseParam(string file, YamlNode node, string field, ParamSpec spec)
     {
         string v = (node as YamlScalarNode)?.Value ?? throw YamlNodeReader.Error(file, node, $"field '{field}' must be a {spec.Type.ToString().ToLowerInvariant()}");
@@ -273,8 +310,10 @@ public static class ConfigLoader
             case ParamType.Double:
                 if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d) && d >= 0) return d;
                 throw YamlNodeReader.Error(file, node, $"field '{field}' must be a non-negative number, got '{v}'");
-            default:
+            case ParamType.Bool:
                 return YamlNodeReader.ParseBool(file, node, field, v);
+            default:
+                throw new InvalidOperationException($"{spec.Type} parameters come from their own fields, not from params");
         }
     }
 }

@@ -8,7 +8,11 @@ public sealed record TrainConfig(int Epochs, int BatchSize, double LearningRate,
 
 public sealed record DataConfig(string? Path, IReadOnlyList<string> Mirrors, bool Download, string? ImageNetKey);
 
-public sealed record ModelConfig(string Architecture, string? Weights, string? WeightsSha256, IReadOnlyList<string> WeightsMirrors, TrainConfig Train);
+/// <param name="Custom">The input and layer list of <c>architecture: custom</c>; null otherwise.</param>
+public sealed record ModelConfig(string Architecture, string? Weights, string? WeightsSha256, IReadOnlyList<string> WeightsMirrors, TrainConfig Train, CustomModelConfig? Custom = null)
+{
+    public const string CustomArchitecture = "custom";
+}
 
 public sealed record PatternsConfig(string Source, string? Path, string? Sha256, IReadOnlyList<string> Mirrors, int TrainSize, int BatchSize);
 

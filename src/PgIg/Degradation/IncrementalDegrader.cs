@@ -8,8 +8,8 @@ namespace PgIg.Degradation;
 /// <summary>
 /// The degradation curves of <see cref="Degrader.Curves"/>, computed incrementally. Step s differs from step
 /// s−1 in one P×P input patch, so each image keeps the activations of its previous step and every spatial
-/// layer recomputes only the box that patch can reach (a k×k conv grows it by the kernel reach, a max-pool
-/// maps it onto its grid). The layers from the point where these boxes cover most of the map (and always
+/// layer recomputes only the box that patch can reach (a k×k conv grows it by the kernel reach, a strided
+/// conv or a pool maps it onto its grid). The layers from the point where these boxes cover most of the map (and always
 /// from the first Flatten or dense layer on) form the tail: their inputs are collected over steps and run
 /// in full, many steps per batch, which keeps the large dense layers efficient.
 /// </summary>
@@ -76,7 +76,7 @@ public static class IncrementalDegrader
     }
 
     /// <summary>
-    /// One spatial layer (a stride-1 conv, a max-pool, or none for pointwise layers at the very start) plus
+    /// One spatial layer (a conv, a max- or average pool, or none for pointwise layers at the very start) plus
     /// the pointwise layers after it (ReLU, identity), applied together to a window. The stage's input is
     /// stored with a zero border of the stage's padding, so a window with its halo is a plain slice and the
     /// spatial op runs without padding, at map borders too.
@@ -117,8 +117,8 @@ public static class IncrementalDegrader
         {
             Tensor y = Spatial switch
             {
-                Conv2dLayer c => F.conv2d(window, c.Weight, c.Bias),
-                MaxPool2dLayer m => F.max_pool2d(window, new[] { m.KernelSize, m.KernelSize }, new[] { m.Stride, m.Stride }),
+                Conv2dLayer c => F.conv2d(window, c.Weight, c.Bias, strides: new[] { c.Stride, c.Stride }),
+                Pool2dLayer m => SequentialNet.Apply(m, window),
                 null => window.clone(),   // pointwise layers below work in place
                 _ => throw new NotSupportedException(Spatial.Kind),
             };
@@ -170,11 +170,11 @@ public static class IncrementalDegrader
                 switch (layers[i])
                 {
                     case Conv2dLayer c:
-                        spatial = c; kh = c.Weight.shape[2]; kw = c.Weight.shape[3]; pad = c.Padding;
-                        outShape = [c.OutFeatures, shape[1] + 2 * pad - kh + 1, shape[2] + 2 * pad - kw + 1];
+                        spatial = c; kh = c.Weight.shape[2]; kw = c.Weight.shape[3]; pad = c.Padding; stride = c.Stride;
+                        outShape = [c.OutFeatures, c.OutputSize(shape[1]), c.OutputSize(shape[2])];
                         i++;
                         break;
-                    case MaxPool2dLayer m:
+                    case Pool2dLayer m:
                         spatial = m; kh = kw = m.KernelSize; stride = m.Stride;
                         outShape = [shape[0], (shape[1] - kh) / stride + 1, (shape[2] - kw) / stride + 1];
                         i++;

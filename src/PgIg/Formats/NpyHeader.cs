@@ -39,8 +39,14 @@ public sealed record NpyHeader(string Dtype, long[] Shape, bool FortranOrder)
         "<f4" or "<i4" => 4,
         "<f8" or "<i8" => 8,
         "|u1" => 1,
+        _ when IsText(dtype) => (dtype[1] == 'U' ? 4 : 1) * int.Parse(dtype.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture),
         _ => throw new NotSupportedException($"unsupported dtype '{dtype}'"),
     };
+
+    /// <summary>Fixed-width text: numpy's unicode (&lt;U<i>n</i>, UTF-32) or bytes (|S<i>n</i>), what np.save writes for an array of str.</summary>
+    public static bool IsText(string dtype) =>
+        dtype.Length > 2 && (dtype.StartsWith("<U", StringComparison.Ordinal) || dtype.StartsWith("|S", StringComparison.Ordinal))
+        && dtype.AsSpan(2).IndexOfAnyExceptInRange('0', '9') < 0 && dtype.Length < 12;
 
     /// <summary>Parses the Python dict literal that follows the .npy preamble.</summary>
     internal static NpyHeader Parse(string text, string nameForErrors)
@@ -72,9 +78,11 @@ public sealed record NpyHeader(string Dtype, long[] Shape, bool FortranOrder)
             throw NpyReader.Fail(
                 $"{nameForErrors}: big-endian dtype '{descr}' is not supported; re-save the array little-endian (e.g. arr.astype('<{descr[1..]}'))",
                 truncated: false);
-        if (!SupportedDtypes.Contains(descr))
+        if (descr == "|O")
+            throw NpyReader.Fail($"{nameForErrors}: an object array (pickled Python objects), which PgIg does not unpickle; save text as np.array(names, dtype=str)", truncated: false);
+        if (!SupportedDtypes.Contains(descr) && !IsText(descr))
             throw NpyReader.Fail(
-                $"{nameForErrors}: unsupported dtype '{descr}' (supported: {string.Join(", ", SupportedDtypes)})", truncated: false);
+                $"{nameForErrors}: unsupported dtype '{descr}' (supported: {string.Join(", ", SupportedDtypes)}, and text <U…, |S…)", truncated: false);
 
         if (dict["fortran_order"] is not bool fortran)
             throw NpyReader.Fail($"{nameForErrors}: fortran_order is not True/False in {Quote(text)}", truncated: false);

@@ -16,6 +16,7 @@ public static class NpyReader
     public static NpyArray Read(Stream stream, string nameForErrors)
     {
         NpyHeader header = ReadHeader(stream, nameForErrors);
+        RequireNumbers(header, nameForErrors);
         long bytes = DataByteCount(header, nameForErrors);
         var data = new byte[bytes];
         ReadData(stream, data, nameForErrors);
@@ -63,6 +64,7 @@ public static class NpyReader
     /// The common case (&lt;f4, C order) is read straight into the result to avoid a second copy of large weights.</summary>
     public static float[] ReadFloat32(Stream stream, NpyHeader header, string nameForErrors)
     {
+        RequireNumbers(header, nameForErrors);
         long bytes = DataByteCount(header, nameForErrors);
         bool direct = header.Dtype == "<f4" && BitConverter.IsLittleEndian && (!header.FortranOrder || header.Shape.Length < 2);
         if (!direct)
@@ -74,6 +76,26 @@ public static class NpyReader
         var result = new float[header.ElementCount];
         ReadData(stream, MemoryMarshal.AsBytes(result.AsSpan()), nameForErrors);
         return result;
+    }
+
+    static void RequireNumbers(NpyHeader header, string nameForErrors)
+    {
+        if (NpyHeader.IsText(header.Dtype))
+            throw Fail($"{nameForErrors}: holds text (dtype {header.Dtype}), expected numbers", truncated: false);
+    }
+
+    /// <summary>The strings of a 1-D text array (&lt;U<i>n</i> or |S<i>n</i>), NUL padding removed.</summary>
+    public static string[] ReadStrings(Stream stream, NpyHeader header, string nameForErrors)
+    {
+        if (!NpyHeader.IsText(header.Dtype))
+            throw Fail($"{nameForErrors}: has dtype {header.Dtype}, expected text (numpy str, <U…)", truncated: false);
+        if (header.Shape.Length != 1)
+            throw Fail($"{nameForErrors}: text of shape {NpyHeader.FormatShape(header.Shape)}, expected one dimension", truncated: false);
+        var data = new byte[DataByteCount(header, nameForErrors)];
+        ReadData(stream, data, nameForErrors);
+        int size = header.ItemSize;
+        var encoding = header.Dtype[1] == 'U' ? (Encoding)new UTF32Encoding(bigEndian: false, byteOrderMark: false) : Encoding.UTF8;
+        return Enumerable.Range(0, (int)header.Shape[0]).Select(i => encoding.GetString(data, i * size, size).TrimEnd('\0')).ToArray();
     }
 
     static long DataByteCount(NpyHeader header, string nameForErrors)

@@ -22,6 +22,21 @@ public static class NpyWriter
 
     public static void Write(Stream stream, byte[] data, long[] shape) => WriteTyped(stream, "|u1", data, shape);
 
+    /// <summary>A 1-D numpy str array (&lt;U<i>n</i>: UTF-32, NUL-padded to the longest), as np.save(f, np.array(strings)) writes it.</summary>
+    public static void Write(Stream stream, string[] strings)
+    {
+        var utf32 = new UTF32Encoding(bigEndian: false, byteOrderMark: false);
+        int width = Math.Max(1, strings.Select(x => utf32.GetByteCount(x) / 4).DefaultIfEmpty(0).Max());
+        stream.Write(BuildHeader($"<U{width}", false, [strings.Length]));
+        var item = new byte[4 * width];
+        foreach (var str in strings)
+        {
+            Array.Clear(item);
+            utf32.GetBytes(str, item);
+            stream.Write(item);
+        }
+    }
+
     /// <summary>Writes the array as stored, including a Fortran-order flag.</summary>
     public static void Write(Stream stream, NpyArray array)
     {

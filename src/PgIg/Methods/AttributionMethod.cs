@@ -6,7 +6,8 @@ namespace PgIg.Methods;
 /// <param name="ImageIds">Stable id of each image (its position in the dataset), used to seed per-image draws.</param>
 /// <param name="Seed">The method's configured seed.</param>
 /// <param name="BatchKey">Identifies the batch, for draws the original shares across a batch (exp_grad's α).</param>
-public sealed record BatchInfo(long[] ImageIds, long Seed, string BatchKey);
+/// <param name="Files">Each image's file name (relative to the dataset root), where known: imported maps match by it.</param>
+public sealed record BatchInfo(long[] ImageIds, long Seed, string BatchKey, string[]? Files = null);
 
 /// <summary>An attribution method: maps a batch (B×C×H×W) and target classes (B) to maps of the input's shape.</summary>
 public abstract class AttributionMethod

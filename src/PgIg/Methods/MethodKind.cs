@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 
 namespace PgIg.Methods;
 
-public enum ParamType { Int, Double, Bool }
+/// <summary>A parameter's type; <see cref="Path"/> names a file whose content, not its name, enters the Attribute key.</summary>
+public enum ParamType { Int, Double, Bool, Path }
 
 /// <summary>One tunable parameter of a method; the default is the original's (spec §5).</summary>
 public sealed record ParamSpec(string Name, ParamType Type, object Default, string Doc)
@@ -16,7 +17,9 @@ public sealed record ParamSpec(string Name, ParamType Type, object Default, stri
 
 /// <summary>What a method is built from: its config entry, the rule's gradient, the quirks and the memory budget.</summary>
 /// <param name="ReferenceSet">Images a method draws baselines from, where <see cref="MethodKind.UsesReferenceSet"/> says so.</param>
-public sealed record MethodBuild(ResolvedMethod Method, IGradientSource Gradient, Quirks Quirks, long MemoryBudgetBytes, Tensor? ReferenceSet)
+/// <param name="Catalog">Every image of the dataset (id → file name), for kinds that read maps from files (<see cref="MethodKind.FromFiles"/>).</param>
+public sealed record MethodBuild(ResolvedMethod Method, IGradientSource Gradient, Quirks Quirks, long MemoryBudgetBytes, Tensor? ReferenceSet,
+    IReadOnlyDictionary<long, string>? Catalog = null)
 {
     /// <summary>A noise tunnel around the rule's gradient with the method's σ spread and sample count.</summary>
     public NoiseTunnel Tunnel(NoiseReduction reduction) => new(Gradient, reduction, Method.Double("stdev_spread"), Method.Int("n_samples"),
@@ -40,6 +43,10 @@ public sealed record MethodKind(string Name, IReadOnlyList<ParamSpec> Params, st
     public Func<BackwardRule, BackwardRule> WrapRule { get; init; } = r => r;
     /// <summary>The original seeds this kind's backward with p_c under B17, as it does for pattern rules.</summary>
     public bool ProbabilitySeedInOriginal { get; init; }
+    /// <summary>Maps read from files the config names ({name, maps, ids}): no shorthand, no <c>method:</c> entry.</summary>
+    public bool FromFiles { get; init; }
+    /// <summary>Checks a configured method's inputs (its files) when the pipeline is planned; throws what is wrong.</summary>
+    public Action<ResolvedMethod> Validate { get; init; } = _ => { };
 
     /// <summary>The quirks that enter an Attribute key of this kind: the backward pass's and the kind's own.</summary>
     public SortedDictionary<string, object?> KeyQuirks(Quirks q)

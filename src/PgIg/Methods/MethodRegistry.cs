@@ -10,14 +10,23 @@ namespace PgIg.Methods;
 /// (Kind, Rule, Params, Seed), not the display name.</summary>
 public sealed record ResolvedMethod(string Name, string Kind, string Rule, IReadOnlyDictionary<string, object> Params, long Seed)
 {
+    /// <summary>The entry's place in the config (file:line:column), for errors found after loading.</summary>
+    public string? Where { get; init; }
+
     public int Int(string p) => Convert.ToInt32(Params[p]);
     public double Double(string p) => Convert.ToDouble(Params[p]);
+    public string Path(string p) => (string)Params[p];
     public bool UsesPatterns => MethodRegistry.RuleUsesPatterns(Rule);
 
+    /// <summary>The files this method reads (parameter → full path); their content hashes enter the Attribute key.</summary>
+    public IReadOnlyDictionary<string, string> InputFiles() =>
+        (MethodRegistry.Find(Kind)?.Params ?? []).Where(s => s.Type == ParamType.Path).ToDictionary(s => s.Name, s => Path(s.Name));
+
+    /// <summary>The method's identity; file parameters are left out (a moved file is the same input), their content is keyed instead.</summary>
     public SortedDictionary<string, object?> ToKeyObject() => new(StringComparer.Ordinal)
     {
         ["kind"] = Kind, ["rule"] = Rule, ["seed"] = Seed,
-        ["params"] = new SortedDictionary<string, object?>(Params.ToDictionary(p => p.Key, p => (object?)p.Value), StringComparer.Ordinal),
+        ["params"] = new SortedDictionary<string, object?>(Params.Where(p => !InputFiles().ContainsKey(p.Key)).ToDictionary(p => p.Key, p => (object?)p.Value), StringComparer.Ordinal),
     };
 }
 
@@ -29,7 +38,7 @@ public static class MethodRegistry
     [
         VanillaGrad.Declaration, GradXInput.Declaration, IntegratedGradients.Declaration, VanillaGrad.Guided,
         NoiseTunnelMethod.SmoothGrad, NoiseTunnelMethod.SmoothGrad2, NoiseTunnelMethod.VarGrad, IntegratedGradients.SmoothGradIg,
-        ExpectedGradients.Declaration, RandomAttribution.Declaration,
+        ExpectedGradients.Declaration, RandomAttribution.Declaration, ImportedMaps.Declaration,
     ];
 
     /// <summary>gradient: W; guided: W with guided ReLU; pattern: W⊙A (PatternAttribution); patternnet: A.</summary>
@@ -44,14 +53,14 @@ public static class MethodRegistry
     /// <summary>The original's method strings: a kind, optionally prefixed with <c>pattern_</c> (rule pattern).</summary>
     public static (string Kind, string Rule)? ParseShorthand(string s)
     {
-        if (Find(s) is not null) return (s, "gradient");
+        if (Find(s) is { FromFiles: false }) return (s, "gradient");
         if (s.StartsWith("pattern_", StringComparison.Ordinal) && Find(s["pattern_".Length..]) is { } k && k.NeedsBackward)
             return (k.Name, "pattern");
         return null;
     }
 
     public static IEnumerable<string> ShorthandNames() =>
-        Kinds.Select(k => k.Name).Concat(Kinds.Where(k => k.NeedsBackward).Select(k => "pattern_" + k.Name));
+        Kinds.Where(k => !k.FromFiles).Select(k => k.Name).Concat(Kinds.Where(k => k.NeedsBackward).Select(k => "pattern_" + k.Name));
 
     /// <summary>Seed and output head of a method under the quirks (spec §4.2, B9, B17).</summary>
     public static (SeedMode Seed, OutputHead Head) SeedFor(ResolvedMethod m, Quirks q)
@@ -74,10 +83,12 @@ public static class MethodRegistry
     }
 
     /// <summary>Builds the method over a backward rule. The rule (which may own W⊙A tensors) is created once and reused for every batch.</summary>
-    public static AttributionMethod Create(ResolvedMethod m, BackwardRule rule, SequentialNet net, Quirks q, long memoryBudgetBytes, Tensor? referenceSet = null)
+    /// <param name="catalog">The dataset's images (id → file name), for kinds that read maps from files.</param>
+    public static AttributionMethod Create(ResolvedMethod m, BackwardRule rule, SequentialNet net, Quirks q, long memoryBudgetBytes, Tensor? referenceSet = null,
+        IReadOnlyDictionary<long, string>? catalog = null)
     {
         var (seed, head) = SeedFor(m, q);
         var grad = new RuleGradient(new Backprop(net, rule, seed, head, memoryBudgetBytes));
-        return KindOf(m).Build(new MethodBuild(m, grad, q, memoryBudgetBytes, referenceSet));
+        return KindOf(m).Build(new MethodBuild(m, grad, q, memoryBudgetBytes, referenceSet, catalog));
     }
 }

@@ -18,13 +18,21 @@ public abstract class WeightedLayer : Layer
     public long OutFeatures => Weight.shape[0];
 }
 
-/// <summary>3×3-style convolution, stride 1, symmetric zero padding (VGG and the Fashion-MNIST CNN).</summary>
+/// <summary>Square-kernel convolution with symmetric zero padding; stride 1 in VGG and the Fashion-MNIST CNN, any in custom models.</summary>
 public sealed class Conv2dLayer : WeightedLayer
 {
     public override string Kind => "conv";
     public required long Padding { get; init; }
+    public long Stride { get; init; } = 1;
     public long InChannels => Weight.shape[1];
     public long KernelSize => Weight.shape[2];
+
+    /// <summary>This layer's convolution with the given kernel (its own weight, a pattern kernel or a grad-tracking copy).</summary>
+    public Tensor Convolve(Tensor h, Tensor weight, Tensor? bias) =>
+        torch.nn.functional.conv2d(h, weight, bias, strides: new[] { Stride, Stride }, padding: new[] { Padding, Padding });
+
+    /// <summary>Output height or width for an input of <paramref name="size"/> (floor mode, as PyTorch).</summary>
+    public long OutputSize(long size) => (size + 2 * Padding - KernelSize) / Stride + 1;
 }
 
 public sealed class LinearLayer : WeightedLayer
@@ -38,11 +46,23 @@ public sealed class ReluLayer : Layer
     public override string Kind => "relu";
 }
 
-public sealed class MaxPool2dLayer : Layer
+/// <summary>A pooling window: square kernel, stride, no padding, floor mode (PyTorch's defaults).</summary>
+public abstract class Pool2dLayer : Layer
 {
-    public override string Kind => "maxpool";
     public required long KernelSize { get; init; }
     public required long Stride { get; init; }
+    public long OutputSize(long size) => (size - KernelSize) / Stride + 1;
+}
+
+public sealed class MaxPool2dLayer : Pool2dLayer
+{
+    public override string Kind => "maxpool";
+}
+
+/// <summary>Average pooling; linear, so every backward rule passes through it as the gradient does.</summary>
+public sealed class AvgPool2dLayer : Pool2dLayer
+{
+    public override string Kind => "avgpool";
 }
 
 /// <summary>C-order flatten of (C, H, W), as torch.flatten(x, 1).</summary>

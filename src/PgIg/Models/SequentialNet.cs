@@ -30,7 +30,7 @@ public sealed class SequentialNet : IDisposable
         if (device.type == DeviceType.CPU) return this;
         var layers = Layers.Select(l => l switch
         {
-            Conv2dLayer c => new Conv2dLayer { Weight = c.Weight.to(device).DetachFromDisposeScope(), Bias = c.Bias.to(device).DetachFromDisposeScope(), Padding = c.Padding },
+            Conv2dLayer c => new Conv2dLayer { Weight = c.Weight.to(device).DetachFromDisposeScope(), Bias = c.Bias.to(device).DetachFromDisposeScope(), Padding = c.Padding, Stride = c.Stride },
             LinearLayer d => (Layer)new LinearLayer { Weight = d.Weight.to(device).DetachFromDisposeScope(), Bias = d.Bias.to(device).DetachFromDisposeScope() },
             _ => l,
         }).ToList();
@@ -56,10 +56,11 @@ public sealed class SequentialNet : IDisposable
 
     internal static Tensor Apply(Layer layer, Tensor h) => layer switch
     {
-        Conv2dLayer c => F.conv2d(h, c.Weight, c.Bias, padding: new[] { c.Padding, c.Padding }),
+        Conv2dLayer c => c.Convolve(h, c.Weight, c.Bias),
         LinearLayer l => F.linear(h, l.Weight, l.Bias),
         ReluLayer => F.relu(h),
         MaxPool2dLayer m => F.max_pool2d(h, new[] { m.KernelSize, m.KernelSize }, new[] { m.Stride, m.Stride }),
+        AvgPool2dLayer a => F.avg_pool2d(h, new[] { a.KernelSize, a.KernelSize }, new[] { a.Stride, a.Stride }),
         FlattenLayer => h.flatten(1),
         IdentityLayer => h,
         _ => throw new NotSupportedException(layer.Kind),
@@ -110,6 +111,11 @@ public sealed class SequentialNet : IDisposable
                     saved[i] = h.shape;
                     next = h.flatten(1);
                     break;
+                case Conv2dLayer { Stride: > 1 }:
+                case AvgPool2dLayer:
+                    saved[i] = h.shape;   // the backward's output size, which a strided window leaves ambiguous
+                    next = Apply(layer, h);
+                    break;
                 default:
                     next = Apply(layer, h);
                     break;
@@ -122,8 +128,9 @@ public sealed class SequentialNet : IDisposable
         return new ForwardTrace(h, saved);
     }
 
-    /// <summary>A ReLU on a layer output (not on the input itself) that feeds a max-pool directly.</summary>
-    bool ReluBeforePool(int i) => i > 0 && i + 1 < Layers.Count && Layers[i + 1] is MaxPool2dLayer;
+    /// <summary>A ReLU on a layer output (not on the input itself) that feeds a max-pool of disjoint windows directly.
+    /// Overlapping windows sum several gradients at one switch, and guided backprop must gate the sum, not each part.</summary>
+    bool ReluBeforePool(int i) => i > 0 && i + 1 < Layers.Count && Layers[i + 1] is MaxPool2dLayer m && m.KernelSize <= m.Stride;
 
     /// <summary>
     /// Bytes one example keeps alive in a traced forward + backward (for chunking): its ReLU masks (1 byte

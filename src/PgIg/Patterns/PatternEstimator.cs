@@ -10,7 +10,8 @@ namespace PgIg.Patterns;
 /// streamed over batches with float64 running sums:
 ///   a₊ = (E₊[x y] − E₊[x] E[y]) / wᵀ(E₊[x y] − E₊[x] E[y]),
 /// where ₊ restricts to samples with pre-activation y &gt; 0 and E[y] is over all samples.
-/// For conv layers x runs over every (C·k·k) input patch at every position, zero padding included.
+/// For conv layers x runs over every (C·k·k) input patch at every position the kernel visits (its stride),
+/// zero padding included. Pooling and flatten layers carry no pattern and are only applied.
 /// </summary>
 public sealed class PatternEstimator : IDisposable
 {
@@ -47,7 +48,7 @@ public sealed class PatternEstimator : IDisposable
             {
                 Tensor x = layer switch
                 {
-                    Conv2dLayer c => F.unfold(h, c.KernelSize, padding: c.Padding).transpose(1, 2).reshape(-1, c.InChannels * c.KernelSize * c.KernelSize),
+                    Conv2dLayer c => F.unfold(h, c.KernelSize, padding: c.Padding, stride: c.Stride).transpose(1, 2).reshape(-1, c.InChannels * c.KernelSize * c.KernelSize),
                     _ => h,
                 };
                 var yOut = SequentialNet.Apply(layer, h);

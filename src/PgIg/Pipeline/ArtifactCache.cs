@@ -61,17 +61,55 @@ public sealed class ArtifactCache(string root)
         var m = Manifest.TryRead(dir);
         if (m is null) return new CacheCheck(CacheStatus.Invalid, $"{dir} has no valid {Manifest.FileName}");
         if (m.Key != key.Hash) return new CacheCheck(CacheStatus.Invalid, $"{dir}: manifest key {m.Key[..12]} does not match the directory");
+        var problem = Problem(dir, m, verifyContent);
+        if (problem is not null) return new CacheCheck(CacheStatus.Invalid, problem);
+        return new CacheCheck(CacheStatus.Fresh);
+    }
+
+    /// <summary>
+    /// Every published artifact in the cache, whatever config made it, hashed against its manifest: (slot, directory,
+    /// reason) for each that does not verify. Unlike a plan's keys this also reaches shards a damaged Data artifact
+    /// would hide.
+    /// </summary>
+    public (int Verified, List<(string Slot, string Dir, string Reason)> Damaged) VerifyAll()
+    {
+        int verified = 0;
+        var damaged = new List<(string, string, string)>();
+        if (!Directory.Exists(Root)) return (0, damaged);
+        foreach (var stageDir in Directory.GetDirectories(Root).Order(StringComparer.Ordinal))
+        {
+            var stage = Path.GetFileName(stageDir);
+            if (stage.StartsWith('.') || stage == "downloads") continue;
+            foreach (var dir in Directory.GetDirectories(stageDir).Order(StringComparer.Ordinal))
+            {
+                var name = Path.GetFileName(dir);
+                if (name.StartsWith('.')) continue; // locks, temporary and trash directories: never read as artifacts
+                verified++;
+                var m = Manifest.TryRead(dir);
+                string? reason = m is null ? $"no valid {Manifest.FileName}"
+                    : m.Key != name ? $"manifest key {m.Key[..Math.Min(12, m.Key.Length)]} does not match the directory"
+                    : Problem(dir, m, verifyContent: true);
+                if (reason is not null) damaged.Add((m?.Slot ?? $"{stage}/{name[..Math.Min(12, name.Length)]}", dir, reason));
+            }
+        }
+        return (verified, damaged);
+    }
+
+    /// <summary>Why a published directory does not match its manifest (edited manifest, missing, resized or changed
+    /// file), or null. <paramref name="verifyContent"/> false skips hashing files whose size and mtime are unchanged.</summary>
+    static string? Problem(string dir, Manifest m, bool verifyContent)
+    {
         if (m.Checksum is not null && m.Checksum != m.ComputeChecksum())
-            return new CacheCheck(CacheStatus.Invalid, $"{Path.Combine(dir, Manifest.FileName)} was edited after publication (its checksum does not match)");
+            return $"{Path.Combine(dir, Manifest.FileName)} was edited after publication (its checksum does not match)";
         foreach (var f in m.Files)
         {
             var p = Path.Combine(dir, f.Name);
-            if (!File.Exists(p)) return new CacheCheck(CacheStatus.Invalid, $"{p} is missing");
-            if (new FileInfo(p).Length != f.Bytes) return new CacheCheck(CacheStatus.Invalid, $"{p} has {new FileInfo(p).Length} bytes, the manifest says {f.Bytes}");
+            if (!File.Exists(p)) return $"{p} is missing";
+            if (new FileInfo(p).Length != f.Bytes) return $"{p} has {new FileInfo(p).Length} bytes, the manifest says {f.Bytes}";
             bool unchanged = !verifyContent && f.MtimeTicks != 0 && File.GetLastWriteTimeUtc(p).Ticks == f.MtimeTicks;
-            if (!unchanged && Hashing.Sha256OfFile(p) != f.Sha256) return new CacheCheck(CacheStatus.Invalid, $"{p}: content hash does not match the manifest");
+            if (!unchanged && Hashing.Sha256OfFile(p) != f.Sha256) return $"{p}: content hash does not match the manifest";
         }
-        return new CacheCheck(CacheStatus.Fresh);
+        return null;
     }
 
     public Manifest ReadManifest(StageKey key) =>

@@ -38,19 +38,4 @@ public static class StatusReport
         }
         return result;
     }
-
-    /// <summary>Every existing artifact of the plan whose files or manifest do not verify, with the reason.</summary>
-    public static (int Verified, IReadOnlyList<(StageKey Key, string Reason)> Damaged) Verify(IEnumerable<StageKey> keys, ArtifactCache cache)
-    {
-        int verified = 0;
-        var damaged = new List<(StageKey, string)>();
-        foreach (var key in keys.DistinctBy(k => k.Hash))
-        {
-            var check = cache.Check(key, verifyContent: true);
-            if (check.Status == CacheStatus.Missing) continue;
-            verified++;
-            if (check.Status == CacheStatus.Invalid) damaged.Add((key, check.Reason ?? "invalid"));
-        }
-        return (verified, damaged);
-    }
 }

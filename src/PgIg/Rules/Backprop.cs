@@ -84,8 +84,20 @@ public sealed class Backprop
                 case LinearLayer:
                     next = g.matmul(Rule.Kernel(wi--));
                     break;
-                case Conv2dLayer c:
+                case Conv2dLayer { Stride: 1 } c:
                     next = F.conv_transpose2d(g, Rule.Kernel(wi--), padding: new[] { c.Padding, c.Padding });
+                    break;
+                case Conv2dLayer c:
+                    next = F.conv_transpose2d(g, Rule.Kernel(wi--), strides: new[] { c.Stride, c.Stride }, padding: new[] { c.Padding, c.Padding },
+                        output_padding: OutputPadding((long[])trace.Saved[i]!, g, c.KernelSize, c.Stride, c.Padding));
+                    break;
+                case AvgPool2dLayer a:
+                    // each input element receives 1/k² of every window's gradient that covers it: a transposed
+                    // convolution with a constant kernel, per channel
+                    var inShape = (long[])trace.Saved[i]!;
+                    var spread = torch.full(1, 1, a.KernelSize, a.KernelSize, 1.0 / (a.KernelSize * a.KernelSize), dtype: g.dtype, device: g.device);
+                    next = F.conv_transpose2d(g.reshape(-1, 1, g.shape[2], g.shape[3]), spread, strides: new[] { a.Stride, a.Stride },
+                        output_padding: OutputPadding(inShape, g, a.KernelSize, a.Stride, 0)).reshape(inShape);
                     break;
                 case ReluLayer when trace.Saved[i] is PooledRelu:
                     next = g; // gated at the pool's resolution, see MaxPool2dLayer below
@@ -95,9 +107,8 @@ public sealed class Backprop
                     next = Rule.ThroughRelu(g, mask);
                     mask.Dispose();
                     break;
-                case MaxPool2dLayer:
-                    // route each gradient to its window's argmax (flat index within the H×W plane); windows
-                    // do not overlap, so indices are unique and a plain scatter is exact
+                case MaxPool2dLayer pool:
+                    // route each gradient to its window's argmax (flat index within the H×W plane)
                     var sw = (PoolSwitches)trace.Saved[i]!;
                     if (sw.ReluMask is { } pooledMask)
                     {
@@ -107,8 +118,11 @@ public sealed class Backprop
                         pooledMask.Dispose();
                     }
                     var s = sw.InputShape;
-                    next = torch.zeros(s[0], s[1], s[2] * s[3], dtype: g.dtype, device: g.device)
-                        .scatter_(2, sw.Indices.flatten(2), g.flatten(2)).reshape(s);
+                    var routed = torch.zeros(s[0], s[1], s[2] * s[3], dtype: g.dtype, device: g.device);
+                    // overlapping windows (kernel > stride) can share a switch, whose gradients then add up
+                    next = (pool.KernelSize > pool.Stride
+                        ? routed.scatter_add_(2, sw.Indices.flatten(2), g.flatten(2))
+                        : routed.scatter_(2, sw.Indices.flatten(2), g.flatten(2))).reshape(s);
                     sw.Indices.Dispose();
                     break;
                 case FlattenLayer:
@@ -128,6 +142,13 @@ public sealed class Backprop
         Passes += x.shape[0];
         return g.MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// The rows and columns a strided window's transposed convolution must add so that it returns the forward
+    /// input's size: floor mode drops the last (size + 2p − k) mod s of them in the forward.
+    /// </summary>
+    static long[] OutputPadding(long[] inShape, Tensor g, long kernel, long stride, long padding) =>
+        [inShape[2] - ((g.shape[2] - 1) * stride - 2 * padding + kernel), inShape[3] - ((g.shape[3] - 1) * stride - 2 * padding + kernel)];
 
     /// <summary>
     /// Gradient at the logits. Softmax head with seed s on p_c: the softmax VJP s·p_c·(e_c − p)

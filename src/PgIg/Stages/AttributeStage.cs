@@ -4,6 +4,7 @@ using PgIg.Config;
 using PgIg.Methods;
 using PgIg.Pipeline;
 using PgIg.Rules;
+using PgIg.Tracks;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -31,16 +32,20 @@ public sealed class AttributeStage : Stage
     public override IReadOnlyList<PlannedStage> Plan(PlanContext p)
     {
         var c = p.Config;
+        foreach (var m in c.Methods) Validate(m);
         if (p.Get<DataStage>().Images is null) return c.Methods.Select(m => NotYetKnown($"{Name}:{m.Name}")).ToList();
         _cache = p.Cache;
         var pre = p.Get<PreprocessStage>().Keys;
         var predict = p.Get<PredictStage>().Keys;
         var patterns = p.Get<PatternsStage>().Key;
+        var memo = new FileHashMemo(c.CacheDir);
         var result = new List<PlannedStage>();
         foreach (var m in c.Methods)
         {
             var kind = MethodRegistry.KindOf(m);
             var config = KeyConfig(m, kind, c);
+            // files a method reads (imported maps) by content, so editing one recomputes exactly its units
+            var files = m.InputFiles().ToDictionary(f => f.Key, f => System.IO.File.Exists(f.Value) ? memo.Sha256(f.Value) : "missing");
             var keys = new List<StageKey>();
             var units = new List<StageUnit>();
             for (int i = 0; i < pre.Count; i++)
@@ -48,7 +53,7 @@ public sealed class AttributeStage : Stage
                 var upstream = new List<(string, StageKey)> { ("model", p.Model), ("preprocess", pre[i]) };
                 if (m.UsesPatterns) upstream.Add(("patterns", patterns!));
                 if (kind.UsesReferenceSet(c.Quirks)) upstream.Add(("reference", pre[0]));
-                var key = new StageKey("attribute", $"attribute:{m.Name}/shard-{i:0000}", "attribute-v1", config, upstream);
+                var key = new StageKey("attribute", $"attribute:{m.Name}/shard-{i:0000}", "attribute-v1", config, upstream, files.Count > 0 ? files : null);
                 keys.Add(key);
                 int shard = i;
                 // the predictions are a need, not part of the key: they follow from the model and shard in it
@@ -58,6 +63,16 @@ public sealed class AttributeStage : Stage
             result.Add(Planned(units, $"{Name}:{m.Name}"));
         }
         return result;
+    }
+
+    /// <summary>A method's own inputs (imported maps' files) are checked before anything runs; errors point at its config entry.</summary>
+    static void Validate(ResolvedMethod m)
+    {
+        try { MethodRegistry.KindOf(m).Validate(m); }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
+        {
+            throw new ConfigException($"{m.Where ?? "config"}: method '{m.Name}': {e.Message}");
+        }
     }
 
     /// <summary>The method and what it declares of the config; the batch size only where the original couples
@@ -76,8 +91,10 @@ public sealed class AttributeStage : Stage
         _built?.Rule.Dispose();
         _built = null;
         var rule = MethodRegistry.CreateRule(m, p.Net, m.UsesPatterns ? p.Patterns : null);
-        var reference = MethodRegistry.KindOf(m).UsesReferenceSet(p.Config.Quirks) ? _reference : null;
-        var method = MethodRegistry.Create(m, rule, p.Net, p.Config.Quirks, p.Config.MemoryBudgetBytes, reference);
+        var kind = MethodRegistry.KindOf(m);
+        var reference = kind.UsesReferenceSet(p.Config.Quirks) ? _reference : null;
+        var catalog = kind.FromFiles ? p.Track.Catalog(p.Get<DataStage>().Directory) : null;
+        var method = MethodRegistry.Create(m, rule, p.Net, p.Config.Quirks, p.Config.MemoryBudgetBytes, reference, catalog);
         _built = (m.Name, rule, method);
         return method;
     }
@@ -102,7 +119,7 @@ public sealed class AttributeStage : Stage
             var x = p.Track.ToInput(batchRows).to(p.Run.Device);
             var ids = batchRows.Select(r => r.ImageId).ToArray();
             var classes = torch.tensor(predictions.Skip(b * c.BatchSize).Take(c.BatchSize).Select(r => (long)r.TargetClass).ToArray()).to(p.Run.Device);
-            var info = new BatchInfo(ids, m.Seed, string.Join(",", ids));
+            var info = new BatchInfo(ids, m.Seed, string.Join(",", ids), batchRows.Select(r => r.File).ToArray());
             var s = method.Attribute(x, classes, info).cpu().contiguous();
             var flat = s.reshape(s.shape[0], -1).data<float>().ToArray();
             var cls = classes.cpu().data<long>().ToArray();

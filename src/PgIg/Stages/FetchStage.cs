@@ -1,14 +1,16 @@
 using System.Text.Json.Nodes;
 using PgIg.Data.Download;
+using PgIg.Models;
 using PgIg.Pipeline;
 using PgIg.Tracks;
+using TorchSharp;
 
 namespace PgIg.Stages;
 
 /// <summary>
 /// Fetch: the npz files a track's sources name (the original's VGG16 weights, and its pattern file where a method
-/// uses patterns), from a local path or the first working mirror, converted to tensor Parquet. Nothing for
-/// tracks that train their model and estimate their patterns.
+/// uses patterns), from a local path or the first working mirror, converted to tensor Parquet; or a custom model's
+/// state_dict, mapped onto its layer list. Nothing for tracks that train their model and estimate their patterns.
 /// </summary>
 public sealed class FetchStage : Stage
 {
@@ -27,6 +29,11 @@ public sealed class FetchStage : Stage
         {
             WeightsKey = p.ModelKey = KeyFor(model.File, memo);
             units.Add(new StageUnit(WeightsKey, [], w => FetchAsync(p, model.File, WeightsKey, weights: true, memo, w)));
+        }
+        if (p.Track.Model is ImportedModel imported)
+        {
+            WeightsKey = p.ModelKey = KeyFor(imported, memo);
+            units.Add(new StageUnit(WeightsKey, [], w => ImportAsync(p, imported, WeightsKey, memo, w)));
         }
         // the pattern file is as large as the weights: only fetched when it is used
         if (p.Track.Patterns is PatternFile patterns && p.Config.Methods.Any(m => m.UsesPatterns))
@@ -48,6 +55,49 @@ public sealed class FetchStage : Stage
         object config = sha is null ? new { role = src.Role, mirrors = src.Mirrors.ToArray() } : new { role = src.Role };
         var files = sha is null ? null : new Dictionary<string, string> { [src.FileName] = sha };
         return new StageKey("fetch", $"fetch/{src.Role}", "fetch-npz-v1", config, null, files);
+    }
+
+    /// <summary>The key of the unit that stores a fetched or imported model's weights.</summary>
+    public static StageKey KeyForModel(ModelSource model, FileHashMemo memo) => model switch
+    {
+        FetchedModel f => KeyFor(f.File, memo),
+        ImportedModel i => KeyFor(i, memo),
+        _ => throw new ArgumentException($"{model.GetType().Name} is not fetched", nameof(model)),
+    };
+
+    /// <summary>A custom model's key: the weights file's content (not its name or place) and the layer list that maps it.</summary>
+    public static StageKey KeyFor(ImportedModel m, FileHashMemo memo)
+    {
+        string sha = File.Exists(m.Path) ? memo.Sha256(m.Path) : "missing";
+        return new StageKey("fetch", "fetch/weights", "import-weights-v1", new { role = "weights", architecture = m.Architecture.ToKeyObject() }, null,
+            new Dictionary<string, string> { ["weights"] = sha });
+    }
+
+    static async Task ImportAsync(PlanContext p, ImportedModel m, StageKey key, FileHashMemo memo, ArtifactWriter w)
+    {
+        if (!File.Exists(m.Path)) throw new FileNotFoundException($"model.weights: {m.Path} does not exist", m.Path);
+        string sha = memo.Sha256(m.Path);
+        if (key.Inputs["files"] is SortedDictionary<string, string> planned && planned.Values.Single() != sha)
+            throw new FetchException($"{m.Path} changed while the pipeline was planned (sha256 {planned.Values.Single()} then, {sha} now); run the command again");
+        if (m.PinnedSha256 is { } pin && !string.Equals(pin, sha, StringComparison.OrdinalIgnoreCase))
+            throw new FetchException($"{m.Path} has sha256 {sha}, but model.weights_sha256 pins {pin}; it is not the file the config names");
+        var dict = StateDict.Read(m.Path);
+        var imported = CustomArchitecture.Import(m.Architecture, dict);
+        var tensors = imported.Rows.Select(TensorStore.FromRow).ToList();
+        using (var net = CustomArchitecture.Build(m.Architecture, [.. tensors.Where((_, i) => i % 2 == 0)], [.. tensors.Where((_, i) => i % 2 == 1)]))
+        using (torch.NewDisposeScope())
+            net.Forward(torch.zeros(new long[] { 1 }.Concat(net.InputShape).ToArray()));   // the list runs end to end at this input size
+        await TensorFiles.WriteLargeAsync(w, TensorFiles.ModelFile, imported.Rows);
+        w.Metric("origin", m.Path);
+        w.Metric("sha256", sha);
+        w.Metric("bytes", new FileInfo(m.Path).Length);
+        w.Metric("format", dict.Format);
+        w.Metric("widths", new JsonArray(imported.Widths.Select(x => (JsonNode?)x).ToArray()));
+        w.Metric("classes", imported.Classes);
+        w.Metric("parameters", imported.Parameters);
+        w.Metric("folded_batch_norms", imported.FoldedBatchNorms);
+        p.Run.Log($"  weights: {m.Path} ({dict.Format}, {dict.Tensors.Count} tensors) → {TensorFiles.ModelFile}: {imported.Widths.Count} conv/linear layers, " +
+            $"{imported.FoldedBatchNorms} batch norm(s) folded, {imported.Classes} classes");
     }
 
     static async Task FetchAsync(PlanContext p, NpzSource src, StageKey key, bool weights, FileHashMemo memo, ArtifactWriter w)

@@ -44,6 +44,9 @@ public sealed class PipelinePlan
     public IReadOnlyList<StageKey> FetchKeys => Get("Fetch").Units.Select(u => u.Key).ToList();
     public StageKey? PlotsKey => _p.Get<PlotsStage>().Key;
 
+    /// <summary>A planned stage, for its keys and the readers of its artifacts.</summary>
+    public T Stage<T>() where T : Stage => _p.Get<T>();
+
     /// <summary>A fresh CPU copy of the model from its artifact (the caller owns it).</summary>
     public SequentialNet LoadModel() => _p.LoadModel();
     /// <summary>The patterns checked against <paramref name="net"/> (the caller owns them).</summary>

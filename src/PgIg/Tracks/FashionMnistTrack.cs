@@ -97,6 +97,11 @@ public sealed class FashionMnistTrack : ITrack
         return order.Select(i => new ValImage(labels[i].Index, labels[i].Label)).ToList();
     }
 
+    /// <summary>The test split, named as its rows are (t10k[i], after the IDX file).</summary>
+    public IReadOnlyDictionary<long, string> Catalog(string dataDir) =>
+        ParquetFiles.ReadAsync<LabelRow>(Path.Combine(dataDir, "labels.parquet")).GetAwaiter().GetResult()
+            .Where(r => r.Split == "test").ToDictionary(r => r.Index, r => $"t10k[{r.Index}]");
+
     public async Task<List<ImageRow>> LoadImagesAsync(IReadOnlyList<ValImage> images, string dataDir)
     {
         var test = await Split(dataDir, "test");

@@ -24,6 +24,8 @@ public interface ITrack
     Task<DataSnapshot> LocateAsync(StageContext ctx);
     /// <summary>Evaluation images in selection order (val_size of them), from the Data stage's artifact.</summary>
     IReadOnlyList<ValImage> ValImages(string dataDir);
+    /// <summary>Every image the evaluation set is drawn from: id → file name as preprocessed rows carry it (imported maps match by either).</summary>
+    IReadOnlyDictionary<long, string> Catalog(string dataDir);
     /// <summary>Config slice of preprocessing (resize, normalisation), part of every preprocess shard key.</summary>
     object PreprocessConfig { get; }
     /// <summary>Files a preprocess shard reads (name → SHA-256), part of its key; null where the Data key already covers them.</summary>

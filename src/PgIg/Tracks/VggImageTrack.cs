@@ -37,17 +37,18 @@ public sealed class ClassRow
 }
 
 /// <summary>
-/// What the ImageNet and image-folder tracks share: the original's Caffe VGG16 and patterns from npz files (fetched),
-/// image lists from a folder, and the original's PatternPreprocess((225, 225)) (spec §2.4).
-/// Loaded images are stored as resized uint8 R, G, B planes (C×H×W); <see cref="ToInput"/> turns them
-/// into B, G, R planes minus (103.939, 116.779, 123.68), 0–255 scale, no /255.
+/// What the ImageNet and image-folder tracks share: image lists from a folder, and a model with its input. Either the
+/// original's Caffe VGG16 with patterns from npz files (fetched) and its PatternPreprocess((225, 225)) (spec §2.4),
+/// or a custom model (<c>model.architecture: custom</c>: a local state_dict, <c>model.input</c>, estimated patterns).
+/// Loaded images are stored as resized uint8 R, G, B planes (C×H×W); <see cref="ToInput"/> turns them into the model's
+/// input (<see cref="ImageInput"/>).
 /// </summary>
 public abstract class VggImageTrack : ITrack
 {
     public const int ImageSize = VggPreprocess.DefaultSize;
-    static readonly float[] MeanBgr = VggPreprocess.MeanBgr.Select(m => (float)m).ToArray();
 
     protected PipelineConfig C { get; }
+    readonly ImageInput _input;
     protected FileHashMemo Memo { get; }
     List<ImageFileRow>? _listing;
     Dictionary<long, ImageFileRow>? _byId;
@@ -57,13 +58,22 @@ public abstract class VggImageTrack : ITrack
     protected VggImageTrack(PipelineConfig c)
     {
         C = c;
-        if (c.Model.Architecture != "vgg16")
-            throw new ConfigException($"{c.SourceFile}: track {PipelineConfig.TrackName(c.Track)} evaluates the original's VGG16; set model.architecture: vgg16 (got {c.Model.Architecture})");
+        if (c.Model.Architecture != "vgg16" && c.Model.Custom is null)
+            throw new ConfigException($"{c.SourceFile}: track {PipelineConfig.TrackName(c.Track)} evaluates the original's VGG16 or your own model; set model.architecture: vgg16 or custom (got {c.Model.Architecture})");
         Memo = new FileHashMemo(c.CacheDir);
-        var weights = new NpzSource("weights", "imagenet_224_vgg_16.npz", c.Model.Weights,
-            c.Model.WeightsMirrors.Count > 0 ? c.Model.WeightsMirrors : NpzSource.DefaultWeightMirrors, c.Model.WeightsSha256,
-            "model.weights", "model.weights_sha256", "model.weights_mirrors", Vgg16Npz.ReadWeights);
-        Model = new FetchedModel(weights, BuildVgg16);
+        if (c.Model.Custom is { } custom)
+        {
+            _input = new ConfiguredInput(custom.Input);
+            Model = new ImportedModel(c.Model.Weights!, c.Model.WeightsSha256, custom);
+        }
+        else
+        {
+            _input = new CaffeVggInput();
+            var weights = new NpzSource("weights", "imagenet_224_vgg_16.npz", c.Model.Weights,
+                c.Model.WeightsMirrors.Count > 0 ? c.Model.WeightsMirrors : NpzSource.DefaultWeightMirrors, c.Model.WeightsSha256,
+                "model.weights", "model.weights_sha256", "model.weights_mirrors", Vgg16Npz.ReadWeights);
+            Model = new FetchedModel(weights, BuildVgg16);
+        }
         Patterns = c.Patterns.Source == "npz"
             ? new PatternFile(new NpzSource("patterns", "imagenet_224_vgg_16.patterns.A_only.npz", c.Patterns.Path,
                 c.Patterns.Mirrors.Count > 0 ? c.Patterns.Mirrors : NpzSource.DefaultPatternMirrors, c.Patterns.Sha256,
@@ -78,11 +88,7 @@ public abstract class VggImageTrack : ITrack
     public ModelSource Model { get; }
     public PatternSource Patterns { get; }
 
-    public object PreprocessConfig => new
-    {
-        decode = "pil-rgb", resize = new[] { ImageSize, ImageSize }, filter = "pil-bilinear", stored = "uint8 RGB planes 3x225x225",
-        input = "BGR minus [103.939, 116.779, 123.68], 0-255",
-    };
+    public object PreprocessConfig => _input.PreprocessConfig;
 
     /// <summary>VGG16 from the npz weights' shapes (any widths and class count).</summary>
     static SequentialNet BuildVgg16(IReadOnlyList<PgIg.Stages.StoredTensor> tensors)
@@ -183,6 +189,8 @@ public abstract class VggImageTrack : ITrack
         return images;
     }
 
+    public IReadOnlyDictionary<long, string> Catalog(string dataDir) => Listing(dataDir).ToDictionary(r => r.ImageId, r => r.RelativePath);
+
     /// <summary>Content hashes of the shard's image files: editing a used image recomputes the shards that read it.</summary>
     public IReadOnlyDictionary<string, string>? PreprocessFiles(IReadOnlyList<ValImage> images, string dataDir)
     {
@@ -196,46 +204,28 @@ public abstract class VggImageTrack : ITrack
     public Task<List<ImageRow>> LoadImagesAsync(IReadOnlyList<ValImage> images, string dataDir) =>
         DecodeAsync(images.Select(v => (v.Id, v.Label, Row(dataDir, v.Id))).ToList());
 
-    /// <summary>Decode (PIL convert('RGB')) and PIL-bilinear resize to 225×225, in parallel; stored as R, G, B planes.</summary>
-    static Task<List<ImageRow>> DecodeAsync(IReadOnlyList<(long Id, int Label, ImageFileRow File)> items) => Task.Run(() =>
+    /// <summary>Decode (PIL convert('RGB')) and PIL-bilinear resize to the model's input size, in parallel; stored as R, G, B planes.</summary>
+    Task<List<ImageRow>> DecodeAsync(IReadOnlyList<(long Id, int Label, ImageFileRow File)> items) => Task.Run(() =>
     {
         var rows = new ImageRow[items.Count];
+        int height = _input.Height, width = _input.Width, plane = height * width;
         ParallelFor(items.Count, i =>
         {
             var (id, label, file) = items[i];
-            var img = PilResize.Bilinear(ImageDecoder.DecodeRgb(file.Path), ImageSize, ImageSize);
-            const int Plane = ImageSize * ImageSize;
-            var planes = new byte[3 * Plane];
-            for (int p = 0; p < Plane; p++)
+            var img = PilResize.Bilinear(ImageDecoder.DecodeRgb(file.Path), width, height);
+            var planes = new byte[3 * plane];
+            for (int p = 0; p < plane; p++)
             {
                 planes[p] = img.Rgb[3 * p];
-                planes[Plane + p] = img.Rgb[3 * p + 1];
-                planes[2 * Plane + p] = img.Rgb[3 * p + 2];
+                planes[plane + p] = img.Rgb[3 * p + 1];
+                planes[2 * plane + p] = img.Rgb[3 * p + 2];
             }
-            rows[i] = new ImageRow { ImageId = id, Label = label, File = file.RelativePath, Channels = 3, Height = ImageSize, Width = ImageSize, Pixels = planes };
+            rows[i] = new ImageRow { ImageId = id, Label = label, File = file.RelativePath, Channels = 3, Height = height, Width = width, Pixels = planes };
         });
         return rows.ToList();
     });
 
-    public Tensor ToInput(IReadOnlyList<ImageRow> rows)
-    {
-        const int Plane = ImageSize * ImageSize;
-        var buf = new float[rows.Count * 3 * Plane];
-        ParallelFor(rows.Count, i =>
-        {
-            var px = rows[i].Pixels;
-            if (px.Length != 3 * Plane) throw new InvalidDataException($"preprocessed image {rows[i].ImageId} has {px.Length} bytes, expected 3×{ImageSize}×{ImageSize}; rerun Preprocess");
-            for (int c = 0; c < 3; c++)
-            {
-                int src = (2 - c) * Plane; // BGR plane c from stored RGB plane 2 − c
-                double mean = VggPreprocess.MeanBgr[c];
-                int dst = (i * 3 + c) * Plane;
-                // float64 subtraction, then float32, as NumPy does before astype(float32)
-                for (int p = 0; p < Plane; p++) buf[dst + p] = (float)(px[src + p] - mean);
-            }
-        });
-        return torch.tensor(buf, new long[] { rows.Count, 3, ImageSize, ImageSize });
-    }
+    public Tensor ToInput(IReadOnlyList<ImageRow> rows) => _input.ToInput(rows);
 
     /// <summary>Parallel.For that rethrows the first failure itself (e.g. "cannot decode X"), not an AggregateException.</summary>
     internal static void ParallelFor(int count, Action<int> body)
@@ -257,10 +247,10 @@ public abstract class VggImageTrack : ITrack
     long ModelClasses()
     {
         if (_modelClasses is { } n) return n;
-        var key = PgIg.Stages.FetchStage.KeyFor(((FetchedModel)Model).File, Memo);
+        var key = PgIg.Stages.FetchStage.KeyForModel(Model, Memo);
         var m = Manifest.TryRead(new ArtifactCache(C.CacheDir).DirectoryOf(key));
         return m is not null && m.Metrics.TryGetValue("classes", out var v) && v is not null ? (_modelClasses = v.GetValue<long>()).Value : -1;
     }
 
-    public PgIg.Plotting.GridImage DisplayImage(string label, float[] input) => PgIg.Plotting.GridImage.FromCaffeBgr(label, input, MeanBgr);
+    public PgIg.Plotting.GridImage DisplayImage(string label, float[] input) => _input.Display(label, input);
 }

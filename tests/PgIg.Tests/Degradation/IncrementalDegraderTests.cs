@@ -15,8 +15,8 @@ public class IncrementalDegraderTests(ITestOutputHelper output)
     const double Tolerance = 1e-6;
 
     /// <summary>
-    /// Float32 random nets from space-separated tokens: convN (3×3, pad 1), convNkKpP, poolKsS (pool = 2×2/2),
-    /// relu, id, flatten, denseN. He-scaled weights, biases 0.1·N(0, 1).
+    /// Float32 random nets from space-separated tokens: convN (3×3, pad 1), convNkKpP, convNkKpPsS (stride S),
+    /// poolKsS (max-pool; pool = 2×2/2), avgKsS (average pool), relu, id, flatten, denseN. He-scaled weights, biases 0.1·N(0, 1).
     /// </summary>
     static SequentialNet Net(string layout, long[] inputShape, long seed)
     {
@@ -28,19 +28,23 @@ public class IncrementalDegraderTests(ITestOutputHelper output)
         {
             if (tok.StartsWith("conv", StringComparison.Ordinal))
             {
-                var parts = tok[4..].Split('k', 'p');
+                var parts = tok[4..].Split('k', 'p', 's');
                 long o = Int(parts[0]), k = parts.Length > 1 ? Int(parts[1]) : 3, p = parts.Length > 2 ? Int(parts[2]) : k / 2;
+                long st = parts.Length > 3 ? Int(parts[3]) : 1;
                 var w = (torch.randn(new[] { o, shape[0], k, k }, generator: gen) * Math.Sqrt(2.0 / (shape[0] * k * k))).DetachFromDisposeScope();
                 var b = (torch.randn(new[] { o }, generator: gen) * 0.1).DetachFromDisposeScope();
-                layers.Add(new Conv2dLayer { Weight = w, Bias = b, Padding = p });
-                shape = [o, shape[1] + 2 * p - k + 1, shape[2] + 2 * p - k + 1];
+                var conv = new Conv2dLayer { Weight = w, Bias = b, Padding = p, Stride = st };
+                layers.Add(conv);
+                shape = [o, conv.OutputSize(shape[1]), conv.OutputSize(shape[2])];
             }
-            else if (tok.StartsWith("pool", StringComparison.Ordinal))
+            else if (tok.StartsWith("pool", StringComparison.Ordinal) || tok.StartsWith("avg", StringComparison.Ordinal))
             {
-                var parts = tok[4..].Split('s', StringSplitOptions.RemoveEmptyEntries);
+                bool max = tok.StartsWith("pool", StringComparison.Ordinal);
+                var parts = tok[(max ? 4 : 3)..].Split('s', StringSplitOptions.RemoveEmptyEntries);
                 long k = parts.Length > 0 ? Int(parts[0]) : 2, s = parts.Length > 1 ? Int(parts[1]) : k;
-                layers.Add(new MaxPool2dLayer { KernelSize = k, Stride = s });
-                shape = [shape[0], (shape[1] - k) / s + 1, (shape[2] - k) / s + 1];
+                Pool2dLayer pool = max ? new MaxPool2dLayer { KernelSize = k, Stride = s } : new AvgPool2dLayer { KernelSize = k, Stride = s };
+                layers.Add(pool);
+                shape = [shape[0], pool.OutputSize(shape[1]), pool.OutputSize(shape[2])];
             }
             else if (tok.StartsWith("dense", StringComparison.Ordinal))
             {
@@ -100,6 +104,10 @@ public class IncrementalDegraderTests(ITestOutputHelper output)
         ["conv3 relu pool3s2 conv5 relu pool flatten dense4", new long[] { 1, 25, 25 }, 5],
         // ReLU on the input itself, a 1×1 conv, 21 → 10 (drops a row) → 5
         ["relu conv4k1p0 conv4 relu pool conv4 relu pool flatten dense3", new long[] { 1, 21, 21 }, 7],
+        // custom-model layers: stride-2 convs (24 → 12, and 27 → 14 with a 5×5 kernel, 6 → 3), average pools
+        // with disjoint (12 → 6) and overlapping (14 → 6) windows
+        ["conv4k3p1s2 relu conv4 relu avg2s2 flatten dense5", new long[] { 3, 24, 24 }, 3],
+        ["conv4k5p2s2 relu avg3s2 conv5k3p1s2 relu flatten dense4", new long[] { 2, 27, 27 }, 9],
         // no spatial layer: everything is the tail
         ["flatten dense8 relu dense3", new long[] { 2, 8, 8 }, 2],
     ];

@@ -17,6 +17,9 @@ public class BackwardRuleTests
         ("conv3k5p2 relu pool conv4k3p0 relu flatten dense7 relu dense4", [2, 11, 11]),      // 5×5 kernel, valid conv
         ("conv3 pool relu conv4 relu pool flatten dense3", [1, 10, 10]),                      // pool before ReLU
         ("flatten dense8 relu dense8 relu dense3", [1, 5, 5]),
+        // custom-model layers: strided convs (10→5 with output padding, 5→3), overlapping max-pool, average pools
+        ("conv4k3p1s2 relu conv5k3p1s2 relu avg2s1 flatten dense3", [2, 10, 10]),
+        ("conv4 relu pool3s2 conv5k2p0s2 relu avg2s2 flatten dense6 relu dense3", [3, 14, 14]),   // avg 3→1 drops a row
     ];
 
     public static IEnumerable<object[]> Cases()
@@ -53,6 +56,7 @@ public class BackwardRuleTests
     [InlineData(0, OutputHead.Softmax)]
     [InlineData(1, OutputHead.Logit)]
     [InlineData(2, OutputHead.Softmax)]
+    [InlineData(6, OutputHead.Logit)]
     public void Gradient_rule_matches_autograd_in_float32(int n, OutputHead head)
     {
         using var scope = torch.NewDisposeScope();
@@ -87,6 +91,8 @@ public class BackwardRuleTests
     [InlineData(1, 2L, SeedMode.One, OutputHead.Logit)]
     [InlineData(2, 1L, SeedMode.One, OutputHead.Softmax)]
     [InlineData(3, 2L, SeedMode.Probability, OutputHead.Logit)]
+    [InlineData(5, 1L, SeedMode.Probability, OutputHead.Softmax)]
+    [InlineData(6, 2L, SeedMode.One, OutputHead.Logit)]
     public void PatternNet_rule_matches_autograd_through_a_with_the_forward_switches(int n, long seed, SeedMode s, OutputHead head)
     {
         using var scope = torch.NewDisposeScope();
@@ -103,6 +109,8 @@ public class BackwardRuleTests
     [InlineData(1, OutputHead.Softmax)]
     [InlineData(2, OutputHead.Logit)]
     [InlineData(3, OutputHead.Softmax)]
+    [InlineData(5, OutputHead.Softmax)]
+    [InlineData(6, OutputHead.Logit)]   // ReLU before an overlapping pool: gated after the switches' gradients add up
     public void Guided_rule_matches_layerwise_autograd_with_positive_relu_gradients(int n, OutputHead head)
     {
         using var scope = torch.NewDisposeScope();

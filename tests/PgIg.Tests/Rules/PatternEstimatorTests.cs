@@ -93,6 +93,26 @@ public class PatternEstimatorTests
         TinyNets.AssertClose(APlus(h, dense.Weight, dense.Bias), p.A[1], 1e-10, "dense");
     }
 
+    [Fact]
+    public void Strided_conv_behind_an_average_pool_matches_a_direct_a_plus_computation()
+    {
+        // custom models: the estimator sees the pooled map, and a stride-2 conv only the patches its kernel visits
+        using var scope = torch.NewDisposeScope();
+        using var net = TinyNets.Build("avg2s2 conv3k3p1s2 relu flatten dense2", [2, 12, 12], 87);
+        var x = TinyNets.Inputs(10, net.InputShape, 88);
+        using var est = new Estimator(net);
+        est.Add(x);
+        using var p = est.Result();
+
+        var conv = (Conv2dLayer)net.Layers[1];
+        var padded = F.pad(F.avg_pool2d(x, new long[] { 2, 2 }, new long[] { 2, 2 }), [1, 1, 1, 1]);   // 6×6 → 8×8
+        var patches = new List<Tensor>();
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+                patches.Add(padded[.., .., TensorIndex.Slice(2 * i, 2 * i + 3), TensorIndex.Slice(2 * j, 2 * j + 3)].reshape(10, -1));
+        TinyNets.AssertClose(APlus(torch.cat(patches, 0), conv.Weight.reshape(3, -1), conv.Bias).reshape(conv.Weight.shape), p.A[0], 1e-10, "strided conv");
+    }
+
     /// <summary>a₊ per output unit j (rows of w): (E₊[x y] − E₊[x] E[y]) / wⱼᵀ(…), looped over units.</summary>
     static Tensor APlus(Tensor x, Tensor w, Tensor b)
     {

@@ -11,7 +11,8 @@ namespace PgIg.Tests.Rules;
 
 /// <summary>
 /// Small random networks plus independent autograd references for the hand-written backward passes.
-/// Layouts are space-separated tokens: convN (3×3, pad 1), convNkKpP, relu, pool, flatten, denseN.
+/// Layouts are space-separated tokens: convN (3×3, pad 1), convNkKpP, convNkKpPsS (stride S), relu, pool (2×2/2),
+/// poolKsS (max-pool, kernel K, stride S), avgKsS (average pool), flatten, denseN.
 /// </summary>
 static class TinyNets
 {
@@ -27,14 +28,26 @@ static class TinyNets
         {
             if (tok.StartsWith("conv", StringComparison.Ordinal))
             {
-                var parts = tok[4..].Split('k', 'p');
+                var parts = tok[4..].Split('k', 'p', 's');
                 long o = long.Parse(parts[0], CultureInfo.InvariantCulture);
                 long k = parts.Length > 1 ? long.Parse(parts[1], CultureInfo.InvariantCulture) : 3;
                 long p = parts.Length > 2 ? long.Parse(parts[2], CultureInfo.InvariantCulture) : k / 2;
+                long st = parts.Length > 3 ? long.Parse(parts[3], CultureInfo.InvariantCulture) : 1;
                 var w = (torch.randn(new[] { o, shape[0], k, k }, dtype: dtype, generator: gen) * Math.Sqrt(2.0 / (shape[0] * k * k))).DetachFromDisposeScope();
                 var b = (torch.randn(new[] { o }, dtype: dtype, generator: gen) * biasScale).DetachFromDisposeScope();
-                layers.Add(new Conv2dLayer { Weight = w, Bias = b, Padding = p });
-                shape = [o, shape[1] + 2 * p - k + 1, shape[2] + 2 * p - k + 1];
+                var conv = new Conv2dLayer { Weight = w, Bias = b, Padding = p, Stride = st };
+                layers.Add(conv);
+                shape = [o, conv.OutputSize(shape[1]), conv.OutputSize(shape[2])];
+            }
+            else if (tok.StartsWith("pool", StringComparison.Ordinal) || tok.StartsWith("avg", StringComparison.Ordinal))
+            {
+                bool max = tok.StartsWith("pool", StringComparison.Ordinal);
+                var parts = tok[(max ? 4 : 3)..].Split('s', StringSplitOptions.RemoveEmptyEntries);
+                long k = parts.Length > 0 ? long.Parse(parts[0], CultureInfo.InvariantCulture) : 2;
+                long st = parts.Length > 1 ? long.Parse(parts[1], CultureInfo.InvariantCulture) : k;
+                Pool2dLayer pool = max ? new MaxPool2dLayer { KernelSize = k, Stride = st } : new AvgPool2dLayer { KernelSize = k, Stride = st };
+                layers.Add(pool);
+                shape = [shape[0], pool.OutputSize(shape[1]), pool.OutputSize(shape[2])];
             }
             else if (tok.StartsWith("dense", StringComparison.Ordinal))
             {
@@ -45,7 +58,6 @@ static class TinyNets
                 shape = [o];
             }
             else if (tok == "relu") layers.Add(new ReluLayer());
-            else if (tok == "pool") { layers.Add(new MaxPool2dLayer { KernelSize = 2, Stride = 2 }); shape = [shape[0], shape[1] / 2, shape[2] / 2]; }
             else if (tok == "flatten") { layers.Add(new FlattenLayer()); shape = [shape.Aggregate(1L, (a, c) => a * c)]; }
             else throw new ArgumentException(tok);
         }
@@ -97,10 +109,11 @@ static class TinyNets
 
     static Tensor Layer(Layer layer, Tensor h, Tensor? kernel) => layer switch
     {
-        Conv2dLayer c => F.conv2d(h, kernel ?? c.Weight, c.Bias, padding: new[] { c.Padding, c.Padding }),
+        Conv2dLayer c => F.conv2d(h, kernel ?? c.Weight, c.Bias, strides: new[] { c.Stride, c.Stride }, padding: new[] { c.Padding, c.Padding }),
         LinearLayer l => F.linear(h, kernel ?? l.Weight, l.Bias),
         ReluLayer => F.relu(h),
         MaxPool2dLayer m => F.max_pool2d(h, new[] { m.KernelSize, m.KernelSize }, new[] { m.Stride, m.Stride }),
+        AvgPool2dLayer a => F.avg_pool2d(h, new[] { a.KernelSize, a.KernelSize }, new[] { a.Stride, a.Stride }),
         FlattenLayer => h.flatten(1),
         _ => throw new NotSupportedException(layer.Kind),
     };
