@@ -112,11 +112,20 @@ public static class IncrementalDegrader
         public long InStart(long o) => o * Stride;
         public long InLength(long n, long k) => (n - 1) * Stride + k;
 
+        /// <summary>
+        /// libtorch sends a single small input (one example, at most this many elements, kernel ≤ 3×3) to its own
+        /// im2col convolution instead of oneDNN. That rounds differently from the full engine, whose stacked steps
+        /// always run on oneDNN, so such windows are run as a batch of two.
+        /// </summary>
+        const long OneDnnMinimumElements = 20480;
+
         /// <summary>The stage on a bordered input window (N×C×h×w): no padding needed.</summary>
         public Tensor Run(Tensor window)
         {
             Tensor y = Spatial switch
             {
+                Conv2dLayer c when window.shape[0] == 1 && window.numel() <= OneDnnMinimumElements =>
+                    F.conv2d(window.expand(2, -1, -1, -1), c.Weight, c.Bias).narrow(0, 0, 1),
                 Conv2dLayer c => F.conv2d(window, c.Weight, c.Bias),
                 MaxPool2dLayer m => F.max_pool2d(window, new[] { m.KernelSize, m.KernelSize }, new[] { m.Stride, m.Stride }),
                 null => window.clone(),   // pointwise layers below work in place
@@ -338,7 +347,8 @@ public static class IncrementalDegrader
             var windows = new Tensor[active.Length];
             for (int j = 0; j < active.Length; j++)
                 windows[j] = input.narrow(0, active[j], 1).narrow(2, stage.InStart(starts[j].R), inH).narrow(3, stage.InStart(starts[j].C), inW);
-            var result = stage.Run(windows.Length == 1 ? windows[0] : torch.cat(windows, 0));
+            // one contiguous N×C×h×w block: a strided view would send the conv down a slower path
+            var result = stage.Run(windows.Length == 1 ? windows[0].contiguous() : torch.cat(windows, 0));
             for (int j = 0; j < active.Length; j++)
                 _maps[i + 1].narrow(0, active[j], 1).narrow(2, bdOut + starts[j].R, h).narrow(3, bdOut + starts[j].C, w)
                     .copy_(result.narrow(0, j, 1));
