@@ -23,7 +23,7 @@ public static class IncrementalDegrader
     public static Tensor Curves(SequentialNet net, Tensor x, Tensor classes, Tensor order, DegradeOptions o, long memoryBudgetBytes) =>
         Curves(net, x, classes, order, o, memoryBudgetBytes, DefaultFullMapFraction);
 
-    /// <param name="fullMapFraction">Window share of a layer's map above which the whole map is computed (a tuning knob; results do not depend on it).</param>
+    /// <param name="fullMapFraction">Window share of a layer's map above which the whole map is computed (a speed knob: the curves agree to rounding whatever its value).</param>
     public static Tensor Curves(SequentialNet net, Tensor x, Tensor classes, Tensor order, DegradeOptions o, long memoryBudgetBytes, double fullMapFraction)
     {
         if (x.dim() != 4) throw new ArgumentException($"expected a B×C×H×W input, got {x.dim()} dimensions", nameof(x));
@@ -36,11 +36,13 @@ public static class IncrementalDegrader
         if (o.NPatches > maxSteps)
             throw new InvalidOperationException($"n_patches {o.NPatches} exceeds the {patches} patches of a {h}×{w} image at patch_size {p} (at most {maxSteps} steps)");
 
+        if (b == 0 || o.NPatches <= 0) return torch.zeros(b, Math.Max(0, o.NPatches), device: x.device);
+
         using var _ = torch.no_grad();
         using var outer = torch.NewDisposeScope();
         var plan = Plan.Build(net, x.shape[1..], p, fullMapFraction);
         var curves = new float[b * o.NPatches];
-        var orderCpu = order.cpu().to(ScalarType.Int64).data<long>().ToArray();
+        var orderCpu = order.to(ScalarType.Int64).cpu().contiguous().data<long>().ToArray();
 
         long elementBytes = x.ElementSize;
         long perImage = plan.PerImageBytes(elementBytes);
@@ -52,17 +54,19 @@ public static class IncrementalDegrader
         {
             using var scope = torch.NewDisposeScope();
             long i1 = Math.Min(b, i0 + imagesPerChunk);
-            var chunk = new Chunk(plan, x[TensorIndex.Slice(i0, i1)], classes[TensorIndex.Slice(i0, i1)], o, stepsPerFlush, fullMapFraction);
+            var chunk = new Chunk(plan, x[TensorIndex.Slice(i0, i1)], classes[TensorIndex.Slice(i0, i1)], o, stepsPerFlush, fullMapFraction,
+                (k, step, pc) => curves[(i0 + k) * o.NPatches + step] = pc);
             for (long s = 0; s < o.NPatches; s++)
             {
                 if (s > 0)
                 {
+                    // step s differs from step s − 1 by one patch: rank s under B1, rank s − 1 otherwise
                     long rank = o.SkipTopPatch ? s : s - 1;
                     chunk.DegradePatch(k => orderCpu[(i0 + k) * patches + rank]);
                 }
-                chunk.EndStep(s, (k, step, pc) => curves[(i0 + k) * o.NPatches + step] = pc);
+                chunk.EndStep(s);
             }
-            chunk.Flush((k, step, pc) => curves[(i0 + k) * o.NPatches + step] = pc);
+            chunk.Flush();
         }
         return torch.tensor(curves, new[] { b, (long)o.NPatches }).to(x.device).MoveToOuterDisposeScope();
     }
@@ -252,13 +256,14 @@ public static class IncrementalDegrader
         readonly bool[] _positive;        // means > 0, N×C×G×G, on the CPU
         readonly Tensor _classes;
         readonly Tensor _tailBuffer;      // (stepsPerFlush·N)×tail input, step-major
+        readonly Action<long, long, float> _record;   // (image in chunk, step, p_c)
         readonly long _gw, _channels;
         long _filled, _firstStep;
         Box[] _dirty;                     // per image: the input box changed by the current step
 
-        public Chunk(Plan plan, Tensor x, Tensor classes, DegradeOptions o, long stepsPerFlush, double fullMapFraction)
+        public Chunk(Plan plan, Tensor x, Tensor classes, DegradeOptions o, long stepsPerFlush, double fullMapFraction, Action<long, long, float> record)
         {
-            _plan = plan; _o = o; _stepsPerFlush = stepsPerFlush; _fullMapFraction = fullMapFraction;
+            _plan = plan; _record = record; _o = o; _stepsPerFlush = stepsPerFlush; _fullMapFraction = fullMapFraction;
             _n = x.shape[0]; _channels = x.shape[1];
             _gw = x.shape[3] / o.PatchSize;
             _classes = classes;
@@ -356,17 +361,17 @@ public static class IncrementalDegrader
         }
 
         /// <summary>Collects step <paramref name="step"/>'s tail inputs; runs the tail when the buffer is full.</summary>
-        public void EndStep(long step, Action<long, long, float> record)
+        public void EndStep(long step)
         {
             if (_filled == 0) _firstStep = step;
             using (torch.NewDisposeScope())
                 _tailBuffer.narrow(0, _filled * _n, _n).copy_(_maps[^1]);
             _filled++;
-            if (_filled == _stepsPerFlush) Flush(record);
+            if (_filled == _stepsPerFlush) Flush();
         }
 
         /// <summary>Runs the tail on the collected steps and records p_c per (image, step).</summary>
-        public void Flush(Action<long, long, float> record)
+        public void Flush()
         {
             if (_filled == 0) return;
             using var scope = torch.NewDisposeScope();
@@ -382,7 +387,7 @@ public static class IncrementalDegrader
             var pc = h.softmax(-1).gather(1, _classes.repeat(_filled).unsqueeze(1)).to(ScalarType.Float32).cpu().data<float>().ToArray();
             for (long s = 0; s < _filled; s++)
                 for (long k = 0; k < _n; k++)
-                    record(k, _firstStep + s, pc[s * _n + k]);
+                    _record(k, _firstStep + s, pc[s * _n + k]);
             _filled = 0;
         }
     }
