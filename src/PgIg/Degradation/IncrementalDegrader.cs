@@ -71,6 +71,28 @@ public static class IncrementalDegrader
         return torch.tensor(curves, new[] { b, (long)o.NPatches }).to(x.device).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Window work (multiply-adds) below which a stage runs on one thread. Most windows are tiny, and on a
+    /// busy machine every multi-threaded op waits until a second core is free: with 2 threads on a shared
+    /// 2-core VM, an op of microseconds took milliseconds. Below this size a second thread would save under
+    /// a millisecond even on an idle machine.
+    /// </summary>
+    const long SerialWorkLimit = 1L << 26;
+
+    /// <summary>Sets libtorch's intra-op threads to one until disposed (libtorch keeps the setting per process).</summary>
+    sealed class SingleThread : IDisposable
+    {
+        readonly int _before;
+        SingleThread(int before) { _before = before; torch.set_num_threads(1); }
+        public static SingleThread? When(bool condition)
+        {
+            if (!condition) return null;
+            int before = torch.get_num_threads();
+            return before > 1 ? new SingleThread(before) : null;
+        }
+        public void Dispose() => torch.set_num_threads(_before);
+    }
+
     /// <summary>Rows [R0, R1) × columns [C0, C1) of a map; empty when either range is.</summary>
     readonly record struct Box(long R0, long R1, long C0, long C1)
     {
@@ -95,6 +117,8 @@ public static class IncrementalDegrader
         public long KernelW { get; init; } = 1;
         public long Stride { get; init; } = 1;
         public long Pad { get; init; }
+        /// <summary>Multiply-adds (conv) or comparisons per output element.</summary>
+        public long WorkPerOutput => Spatial is Conv2dLayer ? InShape[0] * KernelH * KernelW : KernelH * KernelW;
 
         /// <summary>Output rows that read any input row in [lo, hi): o·s − p ≤ hi − 1 and o·s − p + k − 1 ≥ lo.</summary>
         static (long, long) Reach(long lo, long hi, long k, long stride, long pad, long size)
@@ -300,6 +324,7 @@ public static class IncrementalDegrader
         public void DegradePatch(Func<long, long> patchOf)
         {
             using var scope = torch.NewDisposeScope();
+            using var threads = SingleThread.When(true);
             int p = _o.PatchSize;
             long bd = _plan.Borders[0];
             long g = _means.shape[2] * _means.shape[3];
@@ -331,9 +356,11 @@ public static class IncrementalDegrader
             long h = active.Max(k => outBoxes[k].Height), w = active.Max(k => outBoxes[k].Width);
             var input = _maps[i];
             long bdOut = _plan.Borders[i + 1];
+            bool full = h * w > _fullMapFraction * outH * outW;
             using var scope = torch.NewDisposeScope();
+            using var threads = SingleThread.When(active.Length * stage.OutShape[0] * (full ? outH * outW : h * w) * stage.WorkPerOutput < SerialWorkLimit);
 
-            if (h * w > _fullMapFraction * outH * outW)
+            if (full)
             {
                 // most of the map changes: compute it whole for the images that changed
                 if (active.Length == _n)
