@@ -10,7 +10,7 @@ if (-not (Get-Command dotnet -ErrorAction SilentlyContinue)) {
 }
 # the same inputs as the Cake build's up-to-date check
 $built = if (Test-Path $dll) { (Get-Item $dll).LastWriteTimeUtc } else { [DateTime]::MinValue }
-$sources = @(Get-ChildItem -Recurse -File (Join-Path $PSScriptRoot 'src'), (Join-Path $PSScriptRoot 'build/ElfVerneedFix') -Include *.cs, *.csproj |
+$sources = @(Get-ChildItem -Recurse -File (Join-Path $PSScriptRoot 'src'), (Join-Path $PSScriptRoot 'build/ElfVerneedFix'), (Join-Path $PSScriptRoot 'build/slurm') -Include *.cs, *.csproj, *.sbatch |
     Where-Object { $_.FullName -notmatch '[\\/](obj|bin)[\\/]' }) +
     @(Get-ChildItem -File (Join-Path $PSScriptRoot 'Directory.*.props'), (Join-Path $PSScriptRoot 'Directory.Build.targets'))
 if ($sources | Where-Object { $_.LastWriteTimeUtc -gt $built } | Select-Object -First 1) {

@@ -51,8 +51,9 @@ YAML
 # the artifacts' identity: every manifest's slot and file hashes (not times), plus the result CSVs
 fingerprint() { # cache results
   (cd "$1" && find . -name manifest.json -not -path '*/.*' | sort | while read -r m; do
-     # manifest.json is indented JSON: "slot", then per file "name" and "sha256" lines (figures excluded: fonts)
-     awk -F'"' '/"slot":/ {printf "%s", $4} /"name":/ {n=$4} /"sha256":/ && n !~ /\.(png|svg)$/ {printf " %s:%s", n, $4} END {print ""}' "$m"
+     # manifest.json is indented JSON: "slot", then per file "name" and "sha256" lines (figures excluded: fonts;
+     # report.html too: it records each run's own unit times)
+     awk -F'"' '/"slot":/ {printf "%s", $4} /"name":/ {n=$4} /"sha256":/ && n !~ /\.(png|svg|html)$/ {printf " %s:%s", n, $4} END {print ""}' "$m"
    done
    cd "$2" && sha256sum ./*.csv)
 }

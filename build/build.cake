@@ -17,6 +17,7 @@ var options = new (string Name, string Value, string Help)[]
     ("results-dir", "DIR", "where CSVs and figures go (overrides results_dir)"),
     ("imagenet-key", "KEY", "ImageNet download key (or PGIG_IMAGENET_KEY)"),
     ("require-cached", "", "fail if any stage would be recomputed; CI uses it"),
+    ("worker", "i/N", "be worker i of N (0-based; a cluster array task): its share of every stage up to the target, Plots skipped"),
     ("all", "", "with --target=Clean: remove the whole cache"),
     ("configuration", "Release|Debug", "how pgig is built (default Release)"),
     ("debug", "", "pgig prints the stack trace with an error (build.sh sets PGIG_DEBUG=1)"),
@@ -76,6 +77,7 @@ if (HasArgument("show-help"))
     Console.WriteLine("  ./build.sh --target=Status --config=config/fashion-mnist.yaml  # what is cached, and why not");
     Console.WriteLine("  ./build.sh --target=Attribute:pattern_integrate_grad --config=config/fashion-mnist.yaml --val-size=100");
     Console.WriteLine("  ./build.sh --target=Plots --require-cached                     # CI: fail if anything would be recomputed");
+    Console.WriteLine("  ./build.sh --worker=$SLURM_ARRAY_TASK_ID/4 --config=config/fashion-mnist.yaml --cache-dir=/shared/pgig-cache");
     Console.WriteLine("  ./build.sh --target=Test");
     Console.WriteLine();
     Console.WriteLine("The same stages without Cake: ./pgig --help. Cake's own options (--verbosity, --dryrun, --tree): dotnet cake --help.");
@@ -111,6 +113,7 @@ var resultsDir = Argument<string?>("results-dir", null);
 var imagenetKey = Argument<string?>("imagenet-key", null);
 var requireCached = HasArgument("require-cached");   // CI: fail if any stage would be recomputed
 var cleanAll = HasArgument("all");
+var worker = Argument<string?>("worker", null);
 
 var root = MakeAbsolute(Directory("..")).FullPath;   // scripts run from build/
 var pgigDll = $"{root}/src/PgIg/bin/{configuration}/net10.0/pgig.dll";
@@ -155,7 +158,7 @@ bool BuildIsCurrent()
     if (!FileExists(pgigDll)) return false;
     var built = System.IO.File.GetLastWriteTimeUtc(pgigDll);
     var sources = GetFiles($"{root}/src/**/*.cs").Concat(GetFiles($"{root}/src/**/*.csproj"))
-        .Concat(GetFiles($"{root}/build/ElfVerneedFix/**/*.cs"))
+        .Concat(GetFiles($"{root}/build/ElfVerneedFix/**/*.cs")).Concat(GetFiles($"{root}/build/slurm/*.sbatch")) // embedded in pgig
         .Concat(new[] { File($"{root}/Directory.Build.props").Path, File($"{root}/Directory.Packages.props").Path, File($"{root}/Directory.Build.targets").Path })
         .Where(f => !f.FullPath.Contains("/obj/") && !f.FullPath.Contains("/bin/"));
     return sources.All(f => System.IO.File.GetLastWriteTimeUtc(f.FullPath) <= built);
@@ -308,4 +311,20 @@ Task("Clean")
 
 Task("Default").IsDependentOn("Plots");
 
-RunTarget(target);
+// --worker=i/N: this build is one of N workers sharing a cache (a Slurm array task, a Kubernetes Pod). One
+// `pgig run <target> --worker i/N` computes its share of every stage up to the target, the shared units under
+// their locks; Plots needs every worker's shards, so it is not a worker's: it is skipped here, and
+// ./build.sh --target=Plots without --worker makes the figures once all N are done.
+Task("Worker")
+    .Description("With --worker=i/N: worker i's share of every stage up to the target (Plots skipped)")
+    .IsDependentOn("Build")
+    .Does(() =>
+    {
+        PgigOrFail($"run {target} --worker {worker}{(requireCached ? " --require-cached" : "")}");
+        if (target == "Plots")
+            Information("Plots skipped: a worker computes only its shards; once every worker is done, run ./build.sh --target=Plots without --worker (it computes only the figures)");
+    });
+if (worker is not null && !pipelineTarget)
+    throw new CakeException(2, $"--worker applies to the pipeline targets ({string.Join(", ", stageTargets)}), not {target}");
+
+RunTarget(worker is null ? target : "Worker");

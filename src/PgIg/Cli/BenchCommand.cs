@@ -29,11 +29,22 @@ public static class BenchCommand
         var device = new Option<string>("--device") { Description = "cpu, cuda or auto (CUDA needs the -p:TorchBackend=cuda build; peak RSS is then host memory only)", DefaultValueFactory = _ => "cpu" };
         device.AcceptOnlyFromAmong([.. Util.Devices.Choices]);
         var profile = new Option<bool>("--profile") { Description = "instead of timing methods: per-layer forward and backward time of PgIg's gradient pass (chunks as the memory budget gives for --batch images × 24 IG steps)" };
+        var degrade = new Option<bool>("--degrade")
+        {
+            Description = "instead of timing methods: degradation curves by the full engine and the incremental one, alternately (vgg16: 9×9 patches; fashion-cnn: 4×4, 49 steps)",
+        };
+        var steps = WholeNumbers.Optional("--steps", "with --degrade: curve points per image (default: vgg16 100, --quick 10; fashion-cnn 49)");
+        var fullMapFraction = new Option<double>("--full-map-fraction")
+        {
+            Description = "with --degrade: the incremental engine computes a layer's whole map once its window covers more than this share of it",
+            DefaultValueFactory = _ => Degradation.IncrementalDegrader.DefaultFullMapFraction,
+        };
         var child = new Option<string?>("--child") { Description = "internal: run one unit (method, autograd or compare) and print its JSON", Hidden = true };
 
         var cmd = new Command("bench", "time every method on random-weight Fashion CNN and VGG16 models (images/s, passes/s, GFLOP/s, peak RSS)")
         {
-            model, methods, images, batch, budget, threads, trials, timeBudget, seed, outFile, quick, noOriginal, inProcess, device, profile, child,
+            model, methods, images, batch, budget, threads, trials, timeBudget, seed, outFile, quick, noOriginal, inProcess, device, profile,
+            degrade, steps, fullMapFraction, child,
         };
         cmd.SetAction((r, ct) => PgIgCli.Guard(() =>
         {
@@ -66,9 +77,15 @@ public static class BenchCommand
                 return Task.FromResult(0);
             }
 
-            var report = BenchSuite.Run(plan, Console.Error);
             var command = "pgig " + string.Join(" ", r.Tokens.Select(tok => tok.Value.Contains(' ') ? $"\"{tok.Value}\"" : tok.Value));
-            var markdown = BenchMarkdown.Format(report, MachineInfo.Current(), command, DateTimeOffset.Now);
+            bool degradeMode = r.GetValue(degrade);
+            if (!degradeMode && (r.GetValue(steps) is not null || r.GetResult(fullMapFraction) is { Implicit: false }))
+                throw new ArgumentException("--steps and --full-map-fraction apply only with --degrade");
+            if (r.GetValue(steps) is < 1) throw new ArgumentException("--steps must be positive");
+            if (r.GetValue(fullMapFraction) is < 0 or > 1) throw new ArgumentException("--full-map-fraction must lie in [0, 1]");
+            var markdown = degradeMode
+                ? DegradeBench.Run(plan, r.GetValue(steps), r.GetValue(fullMapFraction), command, Console.Error)
+                : BenchMarkdown.Format(BenchSuite.Run(plan, Console.Error), MachineInfo.Current(), command, DateTimeOffset.Now);
             Console.WriteLine(markdown);
             if (r.GetValue(outFile) is { } path)
             {

@@ -12,6 +12,24 @@ public static class PgIgCli
 {
     public static async Task<int> RunAsync(string[] args)
     {
+        var root = CreateRoot();
+        var parsed = root.Parse(args);
+        DebugOutput.Value = parsed.GetValue<bool>("--debug") || Environment.GetEnvironmentVariable("PGIG_DEBUG") == "1";
+        if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction onError)
+        {
+            // the error itself (with "did you mean" corrections), not the whole help page after it
+            onError.ShowHelp = false;
+            int code = await parsed.InvokeAsync();
+            Console.Error.WriteLine($"See '{string.Join(" ", ["pgig", .. CommandPath(parsed.CommandResult.Command, root)])} --help' for the options.");
+            return code;
+        }
+        return await parsed.InvokeAsync();
+    }
+
+    /// <summary>Every command with its options and actions. Parsing with it runs nothing, so a command line written
+    /// elsewhere (the Slurm script, the Kubernetes manifests) can be checked against the real CLI.</summary>
+    public static RootCommand CreateRoot()
+    {
         var common = new CommonOptions();
         var root = new RootCommand("PgIg: Pattern-Guided Integrated Gradients reproduction pipeline");
 
@@ -104,7 +122,7 @@ public static class PgIgCli
                     methods = p.Config.Methods.Select(m => m.Name),
                     plots_dir = p.PlotsKey is null ? null : p.Cache.DirectoryOf(p.PlotsKey),
                     results_dir = Path.GetFullPath(p.Config.ResultsDir),
-                    stages = status.Select(s => new { name = s.Stage, group = p.Get(s.Stage).Group, state = s.State.ToString().ToLowerInvariant(), fresh = s.FreshUnits, total = s.TotalUnits, known = p.Get(s.Stage).Known, reason = s.Reason,
+                    stages = status.Select(s => new { name = s.Stage, group = p.Get(s.Stage).Group, state = s.State.ToString().ToLowerInvariant(), fresh = s.FreshUnits, total = s.TotalUnits, running = s.RunningUnits, known = p.Get(s.Stage).Known, reason = s.Reason,
                         units = p.Get(s.Stage).Units.Select(u => new { slot = u.Key.Slot, key = u.Key.Hash }) }),
                 }));
             }
@@ -165,17 +183,7 @@ public static class PgIgCli
         foreach (var extra in ExtraCommands.Create(common)) root.Subcommands.Add(extra);
         var debug = new Option<bool>("--debug") { Description = "on an error, print the stack trace as well (or set PGIG_DEBUG=1)", Recursive = true };
         root.Options.Add(debug);
-        var parsed = root.Parse(args);
-        DebugOutput.Value = parsed.GetValue(debug) || Environment.GetEnvironmentVariable("PGIG_DEBUG") == "1";
-        if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction onError)
-        {
-            // the error itself (with "did you mean" corrections), not the whole help page after it
-            onError.ShowHelp = false;
-            int code = await parsed.InvokeAsync();
-            Console.Error.WriteLine($"See '{string.Join(" ", ["pgig", .. CommandPath(parsed.CommandResult.Command, root)])} --help' for the options.");
-            return code;
-        }
-        return await parsed.InvokeAsync();
+        return root;
     }
 
     static void Interrupted(System.Runtime.InteropServices.PosixSignalContext c)

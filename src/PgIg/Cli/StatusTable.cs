@@ -23,6 +23,9 @@ public static class StatusTable
         return console;
     }
 
+    /// <summary>"fresh/total", plus the units being computed now (the progress of a running cluster job).</summary>
+    public static string UnitsColumn(StageStatus s) => $"{s.FreshUnits}/{s.TotalUnits}" + (s.RunningUnits > 0 ? $", {s.RunningUnits} running" : "");
+
     public static void Write(IAnsiConsole console, IReadOnlyList<StageStatus> st)
     {
         var table = new Table()
@@ -33,7 +36,7 @@ public static class StatusTable
         foreach (var s in st)
         {
             var color = s.State switch { Freshness.Fresh => "green", Freshness.Stale => "yellow", _ => "red" };
-            table.AddRow(Markup.Escape(s.Stage), $"[{color}]{s.State.ToString().ToLowerInvariant()}[/]", $"{s.FreshUnits}/{s.TotalUnits}", Markup.Escape(s.Reason ?? ""));
+            table.AddRow(Markup.Escape(s.Stage), $"[{color}]{s.State.ToString().ToLowerInvariant()}[/]", UnitsColumn(s), Markup.Escape(s.Reason ?? ""));
         }
         console.Write(table);
     }

@@ -15,15 +15,18 @@ namespace PgIg.Degradation;
 /// </summary>
 public static class IncrementalDegrader
 {
-    /// <summary>A layer whose window covers more than this share of its map computes the whole map instead
-    /// (measured on VGG16 at 225², docs/BENCHMARKS.md).</summary>
-    public const double DefaultFullMapFraction = 0.6;
+    /// <summary>
+    /// A layer whose window covers more than this share of its map computes the whole map instead. At batch 8
+    /// a window costs about its share of the full map's time (VGG16's 14×14 convs: an 11×11 window took
+    /// ~70 % of the full map), so only nearly full windows are worth replacing (docs/BENCHMARKS.md).
+    /// </summary>
+    public const double DefaultFullMapFraction = 0.85;
 
     /// <summary>Same arguments and result as <see cref="Degrader.Curves"/>: B×NPatches p_c per step (step 0 is the clean image).</summary>
     public static Tensor Curves(SequentialNet net, Tensor x, Tensor classes, Tensor order, DegradeOptions o, long memoryBudgetBytes) =>
         Curves(net, x, classes, order, o, memoryBudgetBytes, DefaultFullMapFraction);
 
-    /// <param name="fullMapFraction">Window share of a layer's map above which the whole map is computed (a tuning knob; results do not depend on it).</param>
+    /// <param name="fullMapFraction">Window share of a layer's map above which the whole map is computed (a speed knob: the curves agree to rounding whatever its value).</param>
     public static Tensor Curves(SequentialNet net, Tensor x, Tensor classes, Tensor order, DegradeOptions o, long memoryBudgetBytes, double fullMapFraction)
     {
         // insertion changes every patch but the restored ones at step 0, so there is no clean-image forward to update
@@ -39,11 +42,13 @@ public static class IncrementalDegrader
         if (o.NPatches > maxSteps)
             throw new InvalidOperationException($"n_patches {o.NPatches} exceeds the {patches} patches of a {h}×{w} image at patch_size {p} (at most {maxSteps} steps)");
 
+        if (b == 0 || o.NPatches <= 0) return torch.zeros(b, Math.Max(0, o.NPatches), device: x.device);
+
         using var _ = torch.no_grad();
         using var outer = torch.NewDisposeScope();
         var plan = Plan.Build(net, x.shape[1..], p, fullMapFraction);
         var curves = new float[b * o.NPatches];
-        var orderCpu = order.cpu().to(ScalarType.Int64).data<long>().ToArray();
+        var orderCpu = order.to(ScalarType.Int64).cpu().contiguous().data<long>().ToArray();
 
         long elementBytes = x.ElementSize;
         long perImage = plan.PerImageBytes(elementBytes);
@@ -55,19 +60,43 @@ public static class IncrementalDegrader
         {
             using var scope = torch.NewDisposeScope();
             long i1 = Math.Min(b, i0 + imagesPerChunk);
-            var chunk = new Chunk(plan, x[TensorIndex.Slice(i0, i1)], classes[TensorIndex.Slice(i0, i1)], o, stepsPerFlush, fullMapFraction);
+            var chunk = new Chunk(plan, x[TensorIndex.Slice(i0, i1)], classes[TensorIndex.Slice(i0, i1)], o, stepsPerFlush, fullMapFraction,
+                (k, step, pc) => curves[(i0 + k) * o.NPatches + step] = pc);
             for (long s = 0; s < o.NPatches; s++)
             {
                 if (s > 0)
                 {
+                    // step s differs from step s − 1 by one patch: rank s under B1, rank s − 1 otherwise
                     long rank = o.SkipTopPatch ? s : s - 1;
                     chunk.DegradePatch(k => orderCpu[(i0 + k) * patches + rank]);
                 }
-                chunk.EndStep(s, (k, step, pc) => curves[(i0 + k) * o.NPatches + step] = pc);
+                chunk.EndStep(s);
             }
-            chunk.Flush((k, step, pc) => curves[(i0 + k) * o.NPatches + step] = pc);
+            chunk.Flush();
         }
         return torch.tensor(curves, new[] { b, (long)o.NPatches }).to(x.device).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Window work (multiply-adds) below which a stage runs on one thread. Most windows are tiny, and on a
+    /// busy machine every multi-threaded op waits until a second core is free: with 2 threads on a shared
+    /// 2-core VM, an op of microseconds took milliseconds. Below this size a second thread would save under
+    /// a millisecond even on an idle machine.
+    /// </summary>
+    const long SerialWorkLimit = 1L << 26;
+
+    /// <summary>Sets libtorch's intra-op threads to one until disposed (libtorch keeps the setting per process).</summary>
+    sealed class SingleThread : IDisposable
+    {
+        readonly int _before;
+        SingleThread(int before) { _before = before; torch.set_num_threads(1); }
+        public static SingleThread? When(bool condition)
+        {
+            if (!condition) return null;
+            int before = torch.get_num_threads();
+            return before > 1 ? new SingleThread(before) : null;
+        }
+        public void Dispose() => torch.set_num_threads(_before);
     }
 
     /// <summary>Rows [R0, R1) × columns [C0, C1) of a map; empty when either range is.</summary>
@@ -94,6 +123,8 @@ public static class IncrementalDegrader
         public long KernelW { get; init; } = 1;
         public long Stride { get; init; } = 1;
         public long Pad { get; init; }
+        /// <summary>Multiply-adds (conv) or comparisons per output element.</summary>
+        public long WorkPerOutput => Spatial is Conv2dLayer ? InShape[0] * KernelH * KernelW : KernelH * KernelW;
 
         /// <summary>Output rows that read any input row in [lo, hi): o·s − p ≤ hi − 1 and o·s − p + k − 1 ≥ lo.</summary>
         static (long, long) Reach(long lo, long hi, long k, long stride, long pad, long size)
@@ -115,11 +146,20 @@ public static class IncrementalDegrader
         public long InStart(long o) => o * Stride;
         public long InLength(long n, long k) => (n - 1) * Stride + k;
 
+        /// <summary>
+        /// libtorch sends a single small input (one example, at most this many elements, kernel ≤ 3×3) to its own
+        /// im2col convolution instead of oneDNN. That rounds differently from the full engine, whose stacked steps
+        /// always run on oneDNN, so such windows are run as a batch of two.
+        /// </summary>
+        const long OneDnnMinimumElements = 20480;
+
         /// <summary>The stage on a bordered input window (N×C×h×w): no padding needed.</summary>
         public Tensor Run(Tensor window)
         {
             Tensor y = Spatial switch
             {
+                Conv2dLayer c when window.shape[0] == 1 && window.numel() <= OneDnnMinimumElements =>
+                    F.conv2d(window.expand(2, -1, -1, -1), c.Weight, c.Bias, strides: new[] { c.Stride, c.Stride }).narrow(0, 0, 1),
                 Conv2dLayer c => F.conv2d(window, c.Weight, c.Bias, strides: new[] { c.Stride, c.Stride }),
                 Pool2dLayer m => SequentialNet.Apply(m, window),
                 null => window.clone(),   // pointwise layers below work in place
@@ -246,13 +286,14 @@ public static class IncrementalDegrader
         readonly bool[] _positive;        // means > 0, N×C×G×G, on the CPU
         readonly Tensor _classes;
         readonly Tensor _tailBuffer;      // (stepsPerFlush·N)×tail input, step-major
+        readonly Action<long, long, float> _record;   // (image in chunk, step, p_c)
         readonly long _gw, _channels;
         long _filled, _firstStep;
         Box[] _dirty;                     // per image: the input box changed by the current step
 
-        public Chunk(Plan plan, Tensor x, Tensor classes, DegradeOptions o, long stepsPerFlush, double fullMapFraction)
+        public Chunk(Plan plan, Tensor x, Tensor classes, DegradeOptions o, long stepsPerFlush, double fullMapFraction, Action<long, long, float> record)
         {
-            _plan = plan; _o = o; _stepsPerFlush = stepsPerFlush; _fullMapFraction = fullMapFraction;
+            _plan = plan; _record = record; _o = o; _stepsPerFlush = stepsPerFlush; _fullMapFraction = fullMapFraction;
             _n = x.shape[0]; _channels = x.shape[1];
             _gw = x.shape[3] / o.PatchSize;
             _classes = classes;
@@ -289,6 +330,7 @@ public static class IncrementalDegrader
         public void DegradePatch(Func<long, long> patchOf)
         {
             using var scope = torch.NewDisposeScope();
+            using var threads = SingleThread.When(true);
             int p = _o.PatchSize;
             long bd = _plan.Borders[0];
             long g = _means.shape[2] * _means.shape[3];
@@ -320,9 +362,11 @@ public static class IncrementalDegrader
             long h = active.Max(k => outBoxes[k].Height), w = active.Max(k => outBoxes[k].Width);
             var input = _maps[i];
             long bdOut = _plan.Borders[i + 1];
+            bool full = h * w > _fullMapFraction * outH * outW;
             using var scope = torch.NewDisposeScope();
+            using var threads = SingleThread.When(active.Length * stage.OutShape[0] * (full ? outH * outW : h * w) * stage.WorkPerOutput < SerialWorkLimit);
 
-            if (h * w > _fullMapFraction * outH * outW)
+            if (full)
             {
                 // most of the map changes: compute it whole for the images that changed
                 if (active.Length == _n)
@@ -341,7 +385,8 @@ public static class IncrementalDegrader
             var windows = new Tensor[active.Length];
             for (int j = 0; j < active.Length; j++)
                 windows[j] = input.narrow(0, active[j], 1).narrow(2, stage.InStart(starts[j].R), inH).narrow(3, stage.InStart(starts[j].C), inW);
-            var result = stage.Run(windows.Length == 1 ? windows[0] : torch.cat(windows, 0));
+            // one contiguous N×C×h×w block: a strided view would send the conv down a slower path
+            var result = stage.Run(windows.Length == 1 ? windows[0].contiguous() : torch.cat(windows, 0));
             for (int j = 0; j < active.Length; j++)
                 _maps[i + 1].narrow(0, active[j], 1).narrow(2, bdOut + starts[j].R, h).narrow(3, bdOut + starts[j].C, w)
                     .copy_(result.narrow(0, j, 1));
@@ -349,17 +394,17 @@ public static class IncrementalDegrader
         }
 
         /// <summary>Collects step <paramref name="step"/>'s tail inputs; runs the tail when the buffer is full.</summary>
-        public void EndStep(long step, Action<long, long, float> record)
+        public void EndStep(long step)
         {
             if (_filled == 0) _firstStep = step;
             using (torch.NewDisposeScope())
                 _tailBuffer.narrow(0, _filled * _n, _n).copy_(_maps[^1]);
             _filled++;
-            if (_filled == _stepsPerFlush) Flush(record);
+            if (_filled == _stepsPerFlush) Flush();
         }
 
         /// <summary>Runs the tail on the collected steps and records p_c per (image, step).</summary>
-        public void Flush(Action<long, long, float> record)
+        public void Flush()
         {
             if (_filled == 0) return;
             using var scope = torch.NewDisposeScope();
@@ -375,7 +420,7 @@ public static class IncrementalDegrader
             var pc = h.softmax(-1).gather(1, _classes.repeat(_filled).unsqueeze(1)).to(ScalarType.Float32).cpu().data<float>().ToArray();
             for (long s = 0; s < _filled; s++)
                 for (long k = 0; k < _n; k++)
-                    record(k, _firstStep + s, pc[s * _n + k]);
+                    _record(k, _firstStep + s, pc[s * _n + k]);
             _filled = 0;
         }
     }

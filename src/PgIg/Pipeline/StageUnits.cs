@@ -14,4 +14,6 @@ public enum Freshness { Fresh, Stale, Missing }
 /// <summary>A run with --require-cached found something to compute.</summary>
 public sealed class NotCachedException(string message) : Exception(message);
 
-public sealed record StageStatus(string Stage, Freshness State, int FreshUnits, int TotalUnits, string? Reason);
+/// <param name="RunningUnits">Units not yet cached whose lock a pgig process holds: being computed now (by this
+/// machine or, on a shared cache, by a cluster worker elsewhere).</param>
+public sealed record StageStatus(string Stage, Freshness State, int FreshUnits, int TotalUnits, string? Reason, int RunningUnits = 0);

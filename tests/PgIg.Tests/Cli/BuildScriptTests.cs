@@ -96,6 +96,22 @@ public sealed class BuildScriptTests : IDisposable
     }
 
     [Fact]
+    public async Task Worker_mode_runs_one_pgig_worker_command_and_only_for_pipeline_targets()
+    {
+        Pipeline.PipelineHarness.RequireFashionData();
+        string cfg = SmallConfig();
+        // --require-cached stops the worker before it computes anything, which shows the command Cake ran
+        var r = await BuildSh("--worker=1/2", $"--config={cfg}", "--require-cached");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("the Data stage would be computed", r.All);
+        Assert.Contains($"`./pgig run Plots --worker 1/2 --require-cached --config {cfg}` failed (exit 4)", r.All);
+        r = await BuildSh("--worker=0/2", "--target=Test");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--worker applies to the pipeline targets", r.All);
+        NoColourCodes(r);
+    }
+
+    [Fact]
     public async Task The_pgig_wrapper_at_the_repository_root_runs_the_command()
     {
         var r = await PgigProcess.RunProgramAsync(Path.Combine(_root, "pgig"), _dir, null, "--help");

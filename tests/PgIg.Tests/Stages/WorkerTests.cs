@@ -41,12 +41,34 @@ public sealed class WorkerTests : IDisposable
     public async Task Workers_then_plots_give_the_results_of_a_single_run()
     {
         await _h.RunAsync(Yaml, "Data");
-        for (int i = 0; i < 2; i++) await _h.Plan(Yaml).RunWorkerAsync("Plots", i, 2);
+        for (int i = 0; i < 2; i++)
+        {
+            var plan0 = _h.Plan(Yaml);
+            // the summary a cluster log shows: every unit of the worker computed, also those another of its units needs
+            Assert.Equal((plan0.WorkerUnits("Plots", i, 2).Count, 0), await plan0.RunWorkerAsync("Plots", i, 2));
+        }
         var plan = _h.Plan(Yaml);
         Assert.All(plan.Stages.Where(s => s.Group != "Plots"), s => Assert.Equal(Freshness.Fresh, plan.Status().Single(x => x.Stage == s.Name).State));
         Assert.Equal(Freshness.Missing, plan.Status().Single(s => s.Stage == "Plots").State);
         var log = await _h.RunAsync(Yaml, "Plots");
         Assert.Equal(["plots"], PipelineHarness.Computed(log)); // the workers left nothing else to do
+    }
+
+    [Fact]
+    public async Task Status_counts_a_unit_whose_lock_a_worker_holds_as_running()
+    {
+        await _h.RunAsync(Yaml, "Data");
+        var plan = _h.Plan(Yaml);
+        var unit = plan.Get("Attribute:vanilla_grad").Units[1];
+        // another worker computing shard 1: it holds the key's lock until it has published
+        using (FileLock.Acquire(ArtifactCache.LockPath(Path.Combine(plan.Cache.Root, unit.Key.Stage), unit.Key.Hash), TimeSpan.Zero))
+        {
+            var st = plan.Status().Single(s => s.Stage == "Attribute:vanilla_grad");
+            Assert.Equal((0, 3, 1), (st.FreshUnits, st.TotalUnits, st.RunningUnits));
+            Assert.Equal("0/3, 1 running", StatusTable.UnitsColumn(st));
+            Assert.All(plan.Status().Where(s => s.Stage != "Attribute:vanilla_grad"), s => Assert.Equal(0, s.RunningUnits));
+        }
+        Assert.Equal(0, plan.Status().Single(s => s.Stage == "Attribute:vanilla_grad").RunningUnits); // released: missing, not running
     }
 
     [Theory]
