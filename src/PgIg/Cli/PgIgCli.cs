@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using PgIg.Config;
 using PgIg.Pipeline;
+using PgIg.Reporting;
 using PgIg.Stages;
 using PgIg.Tracks;
 

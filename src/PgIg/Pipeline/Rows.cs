@@ -34,15 +34,6 @@ public sealed class TensorRow
     public byte[] Values { get; set; } = [];
 }
 
-/// <summary>One image's attribution map (C×H×W, binary little-endian float32) and the class it explains.</summary>
-public sealed class MapRow
-{
-    public long ImageId { get; set; }
-    public int TargetClass { get; set; }
-    public byte[] Map { get; set; } = [];
-    public float[] MapValues() => Float32.FromBytes(Map);
-}
-
 /// <summary>float32 arrays as little-endian bytes, the binary column encoding of tensor payloads.</summary>
 public static class Float32
 {
@@ -62,13 +53,4 @@ public static class Float32
         else for (int i = 0; i < values.Length; i++) values[i] = System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(4 * i));
         return values;
     }
-}
-
-/// <summary>One image's degradation curve: p(target class) after each step.</summary>
-public sealed class CurveRow
-{
-    public long ImageId { get; set; }
-    public int TargetClass { get; set; }
-    public string Order { get; set; } = "";
-    public float[] Curve { get; set; } = [];
 }

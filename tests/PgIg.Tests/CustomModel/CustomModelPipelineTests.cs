@@ -1,6 +1,7 @@
 using PgIg.Cli;
 using PgIg.Formats;
 using PgIg.Pipeline;
+using PgIg.Reporting;
 using Xunit;
 
 namespace PgIg.Tests.CustomModel;

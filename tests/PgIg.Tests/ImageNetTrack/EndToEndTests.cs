@@ -3,6 +3,7 @@ using PgIg.Cli;
 using PgIg.Config;
 using PgIg.Formats;
 using PgIg.Pipeline;
+using PgIg.Reporting;
 using PgIg.Stages;
 using PgIg.Tests.TestSupport;
 using PgIg.Tracks;

@@ -1,6 +1,7 @@
 using PgIg.Config;
 using PgIg.Formats;
 using PgIg.Pipeline;
+using PgIg.Reporting;
 using PgIg.Stages;
 using PgIg.Tests.CustomModel;
 using Xunit;

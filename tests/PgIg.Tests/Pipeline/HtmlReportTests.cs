@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using PgIg.Pipeline;
+using PgIg.Reporting;
 using SkiaSharp;
 using Xunit;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using PgIg.Pipeline;
+using PgIg.Stages;
 using Xunit;
 
 namespace PgIg.Tests.Pipeline;

@@ -1,4 +1,5 @@
 using PgIg.Pipeline;
+using PgIg.Reporting;
 using PgIg.Stages;
 using Xunit;
 

@@ -1,3 +1,4 @@
+using PgIg.Reporting;
 using PgIg.Plotting;
 using SkiaSharp;
 using Xunit;
@@ -161,7 +162,7 @@ public class StyleAndColormapTests
               - vanilla_grad
               - pattern_vanilla_grad
             """, "styles.yaml");
-        var pairs = PgIg.Pipeline.Figures.PatternPairs(cfg);
+        var pairs = PgIg.Reporting.Figures.PatternPairs(cfg);
         var names = cfg.Methods.Select(m => m.Name).ToList();
         var styles = MethodStyles.Assign(names, pairs);
         var looks = styles.Values.Select(s => (s.Color, Dash: string.Join(",", s.DashPattern), Hatch: string.Join(",", s.HatchAngles))).ToList();

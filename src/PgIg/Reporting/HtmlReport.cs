@@ -7,8 +7,9 @@ using PgIg.Config;
 using PgIg.Degradation;
 using PgIg.Tracks;
 using static System.Net.WebUtility;
+using PgIg.Pipeline;
 
-namespace PgIg.Pipeline;
+namespace PgIg.Reporting;
 
 /// <summary>One upstream unit as the report lists it: its key and, from its manifest, when and how long it computed.</summary>
 public sealed record ReportUnit(string Stage, string Slot, string Key, double? Seconds, DateTime? CreatedUtc);

@@ -3,8 +3,10 @@ using System.Text;
 using PgIg.Config;
 using PgIg.Degradation;
 using PgIg.Tracks;
+using PgIg.Pipeline;
+using PgIg.Stages;
 
-namespace PgIg.Pipeline;
+namespace PgIg.Reporting;
 
 /// <summary>The Plots stage's outputs: curves CSV (the original's results.csv layout), summary CSV, and figures.</summary>
 public static class Reports

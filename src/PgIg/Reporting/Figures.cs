@@ -3,8 +3,10 @@ using PgIg.Degradation;
 using PgIg.Plotting;
 using PgIg.Tracks;
 using TorchSharp;
+using PgIg.Pipeline;
+using PgIg.Stages;
 
-namespace PgIg.Pipeline;
+namespace PgIg.Reporting;
 
 /// <summary>Renders the Plots stage's figures: degradation curves, AUC/AOPC summary, saliency grid.</summary>
 public static class Figures
