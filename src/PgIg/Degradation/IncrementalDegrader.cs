@@ -423,5 +423,6 @@ public static class IncrementalDegrader
 /// <param name="WindowThreads">Intra-op threads for the per-step window work (the first forward and the batched
 /// tail always use libtorch's setting); 0: libtorch's setting. Windows are small, and on a busy machine every
 /// multi-threaded op waits until all its threads get a core: on the shared 2-core VM of docs/BENCHMARKS.md one
-/// thread made VGG16 at batch 8 about twice as fast as two (1.40 vs 3.00 s per image). On an idle many-core machine raise it.</param>
+/// thread made VGG16 at batch 8 about twice as fast as two (1.40 vs 3.00 s per image). On an idle many-core
+/// machine raise it.</param>
 public sealed record IncrementalTuning(double FullMapFraction = 0.85, int WindowThreads = 1);
