@@ -16,7 +16,7 @@ namespace PgIg.Bench;
 public sealed record DegradeComparison(
     string Model, int Images, int Batch, int Steps, int PatchSize, int Trials,
     double FullBestSeconds, double FullMedianSeconds, double IncrementalBestSeconds, double IncrementalMedianSeconds,
-    double FullBestCpuSeconds, double IncrementalBestCpuSeconds, double MaxAbsDifference, double FullMapFraction, int Threads)
+    double FullBestCpuSeconds, double IncrementalBestCpuSeconds, double MaxAbsDifference, double FullMapFraction, int WindowThreads, int Threads)
 {
     /// <summary>Full time / incremental time from the best trial of each: how many times faster incremental is.</summary>
     public double SpeedUp => FullBestSeconds / IncrementalBestSeconds;
@@ -39,7 +39,7 @@ public static class DegradeBench
         model == "vgg16" ? (9, quick ? 10 : 100) : (4, 49);
 
     /// <summary>Every model of the plan at its settings; returns the markdown section and logs progress.</summary>
-    public static string Run(BenchPlan plan, int? steps, double fullMapFraction, string command, TextWriter log)
+    public static string Run(BenchPlan plan, int? steps, IncrementalTuning tuning, string command, TextWriter log)
     {
         var load = MachineInfo.LoadAverage();
         var wall = Stopwatch.StartNew();
@@ -48,7 +48,7 @@ public static class DegradeBench
         {
             var s = plan.SettingsFor(model);
             log.Write($"{model} degradation, full vs incremental in alternation ({s.Images} images, batch {s.Batch}) ... ");
-            var row = Measure(model, s, steps, fullMapFraction);
+            var row = Measure(model, s, steps, tuning);
             log.WriteLine($"{row.FullBestSeconds / row.Images:G3} vs {row.IncrementalBestSeconds / row.Images:G3} s/image: " +
                 $"speed-up {row.SpeedUp:0.00}, median {row.MedianSpeedUp:0.00}, CPU {row.CpuSpeedUp:0.00} (max |Δp| {row.MaxAbsDifference:0.##e+0})");
             rows.Add(row);
@@ -56,7 +56,7 @@ public static class DegradeBench
         return Format(rows, MachineInfo.Current(), command, DateTimeOffset.Now, wall.Elapsed.TotalSeconds, load, MachineInfo.LoadAverage());
     }
 
-    public static DegradeComparison Measure(string model, BenchSettings s, int? steps, double fullMapFraction)
+    public static DegradeComparison Measure(string model, BenchSettings s, int? steps, IncrementalTuning tuning)
     {
         using var scope = torch.NewDisposeScope();
         var (patch, defaultSteps) = Defaults(model, s.Quick);
@@ -82,7 +82,7 @@ public static class DegradeBench
         Func<Tensor> Engine(bool incremental, DegradeOptions options) => () =>
         {
             var curves = batches.Select(b => incremental
-                ? IncrementalDegrader.Curves(net, b.X, b.Classes, b.Order, options, s.MemoryBudgetBytes, fullMapFraction)
+                ? IncrementalDegrader.Curves(net, b.X, b.Classes, b.Order, options, s.MemoryBudgetBytes, tuning)
                 : Degrader.Curves(net, b.X, b.Classes, b.Order, options, s.MemoryBudgetBytes)).ToList();
             Devices.Synchronize(device);
             return torch.cat(curves, 0);
@@ -104,7 +104,7 @@ public static class DegradeBench
         }
         double diff = (fullCurves! - incrementalCurves!).abs().max().ToDouble();
         return new DegradeComparison(model, s.Images, s.Batch, o.NPatches, patch, fullTimes.Count, fullTimes.Min(), Median(fullTimes),
-            incrementalTimes.Min(), Median(incrementalTimes), fullCpu.Min(), incrementalCpu.Min(), diff, fullMapFraction, torch.get_num_threads());
+            incrementalTimes.Min(), Median(incrementalTimes), fullCpu.Min(), incrementalCpu.Min(), diff, tuning.FullMapFraction, tuning.WindowThreads, torch.get_num_threads());
     }
 
     /// <summary>Times one trial (wall and process CPU); keeps the first trial's curves (in the caller's scope) for the comparison.</summary>
@@ -143,7 +143,10 @@ public static class DegradeBench
         sb.AppendLine();
         sb.AppendLine(inv, $"Command: `{command}` ({wallSeconds:0} s wall; 1-minute load average {Load(loadBefore)} at the start, {Load(loadAfter)} at the end)");
         sb.AppendLine();
+        string fractions = string.Join(", ", rows.Select(r => r.FullMapFraction.ToString("0.##", inv)).Distinct());
+        string windowThreads = string.Join(", ", rows.Select(r => r.WindowThreads == 0 ? "all" : r.WindowThreads.ToString(inv)).Distinct());
         sb.AppendLine("Corrected protocol (every step replaces a whole patch), random patch order per image; trials alternate full, incremental. " +
+            $"Incremental tuning: full-map fraction {fractions}, window threads {windowThreads}. " +
             "Speed-ups are full time / incremental time: wall time of the best and of the median trials, and process CPU time of the cheapest trials.");
         sb.AppendLine();
         sb.AppendLine("| model | images (batch) | patch | steps | trials | full s/image | incremental s/image | speed-up (best) | speed-up (median) | CPU speed-up | max \\|Δp\\| |");

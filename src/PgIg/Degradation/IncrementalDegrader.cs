@@ -15,20 +15,14 @@ namespace PgIg.Degradation;
 /// </summary>
 public static class IncrementalDegrader
 {
-    /// <summary>
-    /// A layer whose window covers more than this share of its map computes the whole map instead. At batch 8
-    /// a window costs about its share of the full map's time (VGG16's 14×14 convs: an 11×11 window took
-    /// ~70 % of the full map), so only nearly full windows are worth replacing (docs/BENCHMARKS.md).
-    /// </summary>
-    public const double DefaultFullMapFraction = 0.85;
-
     /// <summary>Same arguments and result as <see cref="Degrader.Curves"/>: B×NPatches p_c per step (step 0 is the clean image).</summary>
     public static Tensor Curves(SequentialNet net, Tensor x, Tensor classes, Tensor order, DegradeOptions o, long memoryBudgetBytes) =>
-        Curves(net, x, classes, order, o, memoryBudgetBytes, DefaultFullMapFraction);
+        Curves(net, x, classes, order, o, memoryBudgetBytes, new IncrementalTuning());
 
-    /// <param name="fullMapFraction">Window share of a layer's map above which the whole map is computed (a speed knob: the curves agree to rounding whatever its value).</param>
-    public static Tensor Curves(SequentialNet net, Tensor x, Tensor classes, Tensor order, DegradeOptions o, long memoryBudgetBytes, double fullMapFraction)
+    /// <param name="tuning">Speed knobs; the curves agree to rounding whatever their values.</param>
+    public static Tensor Curves(SequentialNet net, Tensor x, Tensor classes, Tensor order, DegradeOptions o, long memoryBudgetBytes, IncrementalTuning tuning)
     {
+        ArgumentNullException.ThrowIfNull(tuning);
         // insertion changes every patch but the restored ones at step 0, so there is no clean-image forward to update
         // incrementally; the full engine gives the same curves
         if (o.Insertion) return Degrader.Curves(net, x, classes, order, o, memoryBudgetBytes);
@@ -46,7 +40,7 @@ public static class IncrementalDegrader
 
         using var _ = torch.no_grad();
         using var outer = torch.NewDisposeScope();
-        var plan = Plan.Build(net, x.shape[1..], p, fullMapFraction);
+        var plan = Plan.Build(net, x.shape[1..], p, tuning.FullMapFraction);
         var curves = new float[b * o.NPatches];
         var orderCpu = order.to(ScalarType.Int64).cpu().contiguous().data<long>().ToArray();
 
@@ -60,7 +54,7 @@ public static class IncrementalDegrader
         {
             using var scope = torch.NewDisposeScope();
             long i1 = Math.Min(b, i0 + imagesPerChunk);
-            var chunk = new Chunk(plan, x[TensorIndex.Slice(i0, i1)], classes[TensorIndex.Slice(i0, i1)], o, stepsPerFlush, fullMapFraction,
+            var chunk = new Chunk(plan, x[TensorIndex.Slice(i0, i1)], classes[TensorIndex.Slice(i0, i1)], o, stepsPerFlush, tuning,
                 (k, step, pc) => curves[(i0 + k) * o.NPatches + step] = pc);
             for (long s = 0; s < o.NPatches; s++)
             {
@@ -77,25 +71,25 @@ public static class IncrementalDegrader
         return torch.tensor(curves, new[] { b, (long)o.NPatches }).to(x.device).MoveToOuterDisposeScope();
     }
 
-    /// <summary>
-    /// Window work (multiply-adds) below which a stage runs on one thread. Most windows are tiny, and on a
-    /// busy machine every multi-threaded op waits until a second core is free: with 2 threads on a shared
-    /// 2-core VM, an op of microseconds took milliseconds. Below this size a second thread would save under
-    /// a millisecond even on an idle machine.
-    /// </summary>
+    /// <summary>Window work (multiply-adds) below which a stage runs on one thread whatever the tuning: a
+    /// second thread would save well under a millisecond there even on an idle machine.</summary>
     const long SerialWorkLimit = 1L << 26;
 
-    /// <summary>Sets libtorch's intra-op threads to one until disposed (libtorch keeps the setting per process).</summary>
-    sealed class SingleThread : IDisposable
+    /// <summary>Lowers libtorch's intra-op threads until disposed. The setting is process-wide: torch work on
+    /// other threads meanwhile runs with fewer threads too.</summary>
+    sealed class Threads : IDisposable
     {
         readonly int _before;
-        SingleThread(int before) { _before = before; torch.set_num_threads(1); }
-        public static SingleThread? When(bool condition)
+        Threads(int before, int during) { _before = before; torch.set_num_threads(during); }
+
+        /// <summary>At most <paramref name="limit"/> threads (0: no limit), one for work under <see cref="SerialWorkLimit"/>.</summary>
+        public static Threads? AtMost(int limit, long work)
         {
-            if (!condition) return null;
             int before = torch.get_num_threads();
-            return before > 1 ? new SingleThread(before) : null;
+            int during = work < SerialWorkLimit ? 1 : limit <= 0 ? before : Math.Min(limit, before);
+            return during < before ? new Threads(before, during) : null;
         }
+
         public void Dispose() => torch.set_num_threads(_before);
     }
 
@@ -279,7 +273,7 @@ public static class IncrementalDegrader
     {
         readonly Plan _plan;
         readonly DegradeOptions _o;
-        readonly double _fullMapFraction;
+        readonly IncrementalTuning _tuning;
         readonly long _n, _stepsPerFlush;
         readonly Tensor[] _maps;          // map i: N×C×(H+2·border)×(W+2·border)
         readonly Tensor _means;           // N×C×G×G clean patch means, exactly as Degrader computes them
@@ -289,11 +283,10 @@ public static class IncrementalDegrader
         readonly Action<long, long, float> _record;   // (image in chunk, step, p_c)
         readonly long _gw, _channels;
         long _filled, _firstStep;
-        Box[] _dirty;                     // per image: the input box changed by the current step
 
-        public Chunk(Plan plan, Tensor x, Tensor classes, DegradeOptions o, long stepsPerFlush, double fullMapFraction, Action<long, long, float> record)
+        public Chunk(Plan plan, Tensor x, Tensor classes, DegradeOptions o, long stepsPerFlush, IncrementalTuning tuning, Action<long, long, float> record)
         {
-            _plan = plan; _record = record; _o = o; _stepsPerFlush = stepsPerFlush; _fullMapFraction = fullMapFraction;
+            _plan = plan; _record = record; _o = o; _stepsPerFlush = stepsPerFlush; _tuning = tuning;
             _n = x.shape[0]; _channels = x.shape[1];
             _gw = x.shape[3] / o.PatchSize;
             _classes = classes;
@@ -315,7 +308,6 @@ public static class IncrementalDegrader
                 Interior(i + 1).copy_(plan.Stages[i].Run(_maps[i]));
             }
             _tailBuffer = torch.empty(new[] { stepsPerFlush * _n }.Concat(plan.TailInShape).ToArray(), dtype: x.dtype, device: x.device);
-            _dirty = new Box[_n];
         }
 
         Tensor Interior(int map)
@@ -329,24 +321,25 @@ public static class IncrementalDegrader
         /// (under B2 only channels whose mean is &gt; 0, as Degrader) and updates every stored map.</summary>
         public void DegradePatch(Func<long, long> patchOf)
         {
-            using var scope = torch.NewDisposeScope();
-            using var threads = SingleThread.When(true);
+            var dirty = new Box[_n];
             int p = _o.PatchSize;
             long bd = _plan.Borders[0];
             long g = _means.shape[2] * _means.shape[3];
+            using (torch.NewDisposeScope())
+            using (Threads.AtMost(1, 0))
             for (long k = 0; k < _n; k++)
             {
                 long q = patchOf(k), gr = q / _gw, gc = q % _gw;
                 bool any = !_o.PositiveOnlyReplacement;
                 for (long ch = 0; ch < _channels && !any; ch++) any = _positive[(k * _channels + ch) * g + q];
-                if (!any) { _dirty[k] = default; continue; }
+                if (!any) continue;   // nothing replaced: an empty box
                 long r = gr * p, c = gc * p;
-                _dirty[k] = new Box(r, r + p, c, c + p);
+                dirty[k] = new Box(r, r + p, c, c + p);
                 var mean = _means.narrow(0, k, 1).narrow(2, gr, 1).narrow(3, gc, 1);          // 1×C×1×1
                 var target = _maps[0].narrow(0, k, 1).narrow(2, bd + r, p).narrow(3, bd + c, p);
                 target.copy_(_o.PositiveOnlyReplacement ? torch.where(mean.gt(0), mean, target) : mean.expand_as(target));
             }
-            var boxes = _dirty;
+            var boxes = dirty;
             for (int i = 0; i < _plan.Stages.Count; i++)
                 boxes = Propagate(i, boxes);
         }
@@ -362,9 +355,9 @@ public static class IncrementalDegrader
             long h = active.Max(k => outBoxes[k].Height), w = active.Max(k => outBoxes[k].Width);
             var input = _maps[i];
             long bdOut = _plan.Borders[i + 1];
-            bool full = h * w > _fullMapFraction * outH * outW;
+            bool full = h * w > _tuning.FullMapFraction * outH * outW;
             using var scope = torch.NewDisposeScope();
-            using var threads = SingleThread.When(active.Length * stage.OutShape[0] * (full ? outH * outW : h * w) * stage.WorkPerOutput < SerialWorkLimit);
+            using var threads = Threads.AtMost(_tuning.WindowThreads, active.Length * stage.OutShape[0] * (full ? outH * outW : h * w) * stage.WorkPerOutput);
 
             if (full)
             {
@@ -425,3 +418,14 @@ public static class IncrementalDegrader
         }
     }
 }
+
+/// <summary>Speed knobs of <see cref="IncrementalDegrader"/>; the curves agree to rounding whatever their values.</summary>
+/// <param name="FullMapFraction">A layer whose window covers more than this share of its map computes the whole
+/// map instead. At batch 8 a window costs about its share of the full map's time (VGG16's 14×14 convs: an 11×11
+/// window took ~70 % of the full map), so only nearly full windows are worth replacing.</param>
+/// <param name="WindowThreads">Intra-op threads for the per-step window work (the first forward and the batched
+/// tail always use libtorch's setting); 0: libtorch's setting. Windows are small, and on a busy machine every
+/// multi-threaded op waits until all its threads get a core: on the shared 2-core VM of docs/BENCHMARKS.md one
+/// thread made VGG16 at batch 8 about twice as fast as two (1.40 vs 3.00 s per image). On an idle many-core
+/// machine raise it.</param>
+public sealed record IncrementalTuning(double FullMapFraction = 0.85, int WindowThreads = 1);

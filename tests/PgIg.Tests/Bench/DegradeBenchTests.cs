@@ -37,6 +37,8 @@ public class DegradeBenchTests(ITestOutputHelper output)
         Assert.Equal(1, await PgIgCli.RunAsync(["bench", "--model", "fashion-cnn", "--quick", "--steps", "5"]));
         Assert.Equal(1, await PgIgCli.RunAsync(["bench", "--model", "fashion-cnn", "--quick", "--degrade", "--steps", "0"]));
         Assert.Equal(1, await PgIgCli.RunAsync(["bench", "--model", "fashion-cnn", "--quick", "--degrade", "--full-map-fraction", "1.5"]));
+        Assert.Equal(1, await PgIgCli.RunAsync(["bench", "--model", "fashion-cnn", "--quick", "--degrade", "--window-threads", "-1"]));
+        Assert.Equal(1, await PgIgCli.RunAsync(["bench", "--model", "fashion-cnn", "--quick", "--window-threads", "2"]));
         // a 7×7 grid has 49 patches: at most 50 steps under the corrected protocol
         Assert.Equal(1, await PgIgCli.RunAsync(["bench", "--model", "fashion-cnn", "--quick", "--degrade", "--steps", "51"]));
     }

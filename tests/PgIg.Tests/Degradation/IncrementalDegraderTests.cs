@@ -71,7 +71,7 @@ public class IncrementalDegraderTests(ITestOutputHelper output)
     }
 
     /// <summary>max |full − incremental| over every curve point, for every B1 × B2 × order combination.</summary>
-    void AssertSameCurves(SequentialNet net, Tensor x, int patch, int steps, long budget, double fullMapFraction, string what)
+    void AssertSameCurves(SequentialNet net, Tensor x, int patch, int steps, long budget, IncrementalTuning tuning, string what)
     {
         using var scope = torch.NewDisposeScope();
         var classes = net.Probabilities(x).argmax(-1);
@@ -83,7 +83,7 @@ public class IncrementalDegraderTests(ITestOutputHelper output)
                 {
                     var o = new DegradeOptions(patch, steps, skipTop, positiveOnly);
                     var full = Degrader.Curves(net, x, classes, ranking, o, 1L << 30);
-                    var incremental = IncrementalDegrader.Curves(net, x, classes, ranking, o, budget, fullMapFraction);
+                    var incremental = IncrementalDegrader.Curves(net, x, classes, ranking, o, budget, tuning);
                     Assert.Equal(full.shape, incremental.shape);
                     Assert.Equal(ScalarType.Float32, incremental.dtype);
                     double err = (full - incremental).abs().max().item<float>();
@@ -122,12 +122,12 @@ public class IncrementalDegraderTests(ITestOutputHelper output)
         var x = torch.randn(new long[] { 3 }.Concat(inputShape).ToArray(), generator: gen);
         long patches = inputShape[1] / patch * (inputShape[2] / patch);
         int steps = (int)Math.Min(patches, 12);
-        // default tuning, then windows everywhere (no full maps, only the dense head in the tail), then
-        // every stage as a full map (all in the tail)
-        foreach (double fraction in new[] { IncrementalDegrader.DefaultFullMapFraction, 1.0, 0.0 })
-            AssertSameCurves(net, x, patch, steps, 1L << 30, fraction, $"{layout} @ fraction {fraction}");
+        // default tuning, then windows everywhere (no full maps, only the dense head in the tail), then every
+        // stage as a full map (all in the tail), then windows on libtorch's threads
+        foreach (var tuning in new IncrementalTuning[] { new(), new(FullMapFraction: 1.0), new(FullMapFraction: 0.0), new(WindowThreads: 0) })
+            AssertSameCurves(net, x, patch, steps, 1L << 30, tuning, $"{layout} @ {tuning}");
         // a budget of one byte: one image per chunk, the tail run after every step
-        AssertSameCurves(net, x, patch, steps, 1, IncrementalDegrader.DefaultFullMapFraction, $"{layout} @ 1 byte");
+        AssertSameCurves(net, x, patch, steps, 1, new IncrementalTuning(), $"{layout} @ 1 byte");
     }
 
     [Fact]
