@@ -164,7 +164,12 @@ public sealed class SequentialNet : IDisposable
     /// measured with /usr/bin/time on `pgig run Predict`). Sized from the layers' real outputs: VGG16's first
     /// activations are 21× its input.
     /// </summary>
-    public long ForwardBytesPerExample()
+    public long ForwardBytesPerExample() => _forwardBytesPerExample ??= MeasureForwardBytesPerExample();
+
+    /// <summary>The layers do not change, so the sizing forward runs once per network, not once per degradation batch.</summary>
+    long? _forwardBytesPerExample;
+
+    long MeasureForwardBytesPerExample()
     {
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();

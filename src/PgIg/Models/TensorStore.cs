@@ -10,18 +10,6 @@ public static class TensorStore
     public static TensorRow ToRow(int index, string name, Tensor t) =>
         new() { Index = index, Name = name, Shape = t.shape, Values = Float32.ToBytes(t.contiguous().to(ScalarType.Float32).data<float>().ToArray()) };
 
-    /// <summary>Tensors from rows, releasing each payload once copied, so a large model is not held twice.</summary>
-    public static List<Tensor> ReleasingTensors(IEnumerable<TensorRow> rows)
-    {
-        var list = new List<Tensor>();
-        foreach (var r in rows)
-        {
-            list.Add(FromRow(r));
-            r.Values = [];
-        }
-        return list;
-    }
-
     /// <summary>A float32 tensor from a row's little-endian bytes, copied straight into native memory (no float[] in between:
     /// VGG16's fc6 alone is 411 MB).</summary>
     public static Tensor FromRow(TensorRow r)

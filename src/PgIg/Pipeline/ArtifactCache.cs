@@ -106,8 +106,7 @@ public sealed class ArtifactCache(string root)
             var p = Path.Combine(dir, f.Name);
             if (!File.Exists(p)) return $"{p} is missing";
             if (new FileInfo(p).Length != f.Bytes) return $"{p} has {new FileInfo(p).Length} bytes, the manifest says {f.Bytes}";
-            bool unchanged = !verifyContent && f.MtimeTicks != 0 && File.GetLastWriteTimeUtc(p).Ticks == f.MtimeTicks;
-            if (!unchanged && Hashing.Sha256OfFile(p) != f.Sha256) return $"{p}: content hash does not match the manifest";
+            if (!ArtifactFiles.Matches(p, f, verifyContent)) return $"{p}: content hash does not match the manifest";
         }
         return null;
     }

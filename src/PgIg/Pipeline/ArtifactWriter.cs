@@ -61,9 +61,22 @@ public static class ArtifactFiles
         string rerun = $"the artifact {dir} is damaged; `pgig verify` lists every damaged artifact, and the next run of its stage recomputes it";
         var entry = m.Files.FirstOrDefault(f => f.Name == name) ?? throw new ArtifactDamagedException($"{path} is not listed in its manifest; {rerun}");
         if (!File.Exists(path)) throw new ArtifactDamagedException($"{path} is missing; {rerun}");
-        if (new FileInfo(path).Length != entry.Bytes || Hashing.Sha256OfFile(path) != entry.Sha256)
+        if (!Matches(path, entry, verifyContent: true))
             throw new ArtifactDamagedException($"{path} does not match the SHA-256 its manifest records; {rerun}");
         if (m.Checksum is not null && m.Checksum != m.ComputeChecksum())
             throw new ArtifactDamagedException($"{Path.Combine(dir, Manifest.FileName)} was edited after publication; {rerun}");
+    }
+
+    /// <summary>
+    /// Whether an existing file has the size and SHA-256 its manifest entry records. <paramref name="verifyContent"/>
+    /// false trusts a file whose mtime is the one recorded at publication (status, planning); true always hashes it:
+    /// a damaged file may keep its size and mtime.
+    /// </summary>
+    public static bool Matches(string path, ManifestFile entry, bool verifyContent)
+    {
+        var info = new FileInfo(path);
+        if (info.Length != entry.Bytes) return false;
+        if (!verifyContent && entry.MtimeTicks != 0 && info.LastWriteTimeUtc.Ticks == entry.MtimeTicks) return true;
+        return Hashing.Sha256OfFile(path) == entry.Sha256;
     }
 }

@@ -29,7 +29,7 @@ public static class StatusReport
             // a new method or new shards have no earlier artifact to compare with: say so instead of nothing
             if (missing > 0)
             {
-                string notYet = missing == s.Units.Count - fresh && fresh == 0 ? $"not computed yet ({missing} unit{(missing == 1 ? "" : "s")})"
+                string notYet = missing == s.Units.Count ? $"not computed yet ({missing} unit{(missing == 1 ? "" : "s")})"
                     : $"{missing} unit{(missing == 1 ? "" : "s")} not computed yet, e.g. {firstMissing}";
                 reason = reason is null ? notYet : $"{reason}; {notYet}";
             }

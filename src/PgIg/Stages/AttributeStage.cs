@@ -38,7 +38,7 @@ public sealed class AttributeStage : Stage
         var pre = p.Get<PreprocessStage>().Keys;
         var predict = p.Get<PredictStage>().Keys;
         var patterns = p.Get<PatternsStage>().Key;
-        var memo = new FileHashMemo(c.CacheDir);
+        var memo = FileHashMemo.For(c.CacheDir);
         var result = new List<PlannedStage>();
         foreach (var m in c.Methods)
         {
@@ -118,14 +118,14 @@ public sealed class AttributeStage : Stage
             var batchRows = rows.Skip(b * c.BatchSize).Take(c.BatchSize).ToList();
             var x = p.Track.ToInput(batchRows).to(p.Run.Device);
             var ids = batchRows.Select(r => r.ImageId).ToArray();
-            var classes = torch.tensor(predictions.Skip(b * c.BatchSize).Take(c.BatchSize).Select(r => (long)r.TargetClass).ToArray()).to(p.Run.Device);
+            var targets = predictions.Skip(b * c.BatchSize).Take(c.BatchSize).Select(r => (long)r.TargetClass).ToArray();
+            var classes = torch.tensor(targets).to(p.Run.Device);
             var info = new BatchInfo(ids, m.Seed, string.Join(",", ids), batchRows.Select(r => r.File).ToArray());
             var s = method.Attribute(x, classes, info).cpu().contiguous();
             var flat = s.reshape(s.shape[0], -1).data<float>().ToArray();
-            var cls = classes.cpu().data<long>().ToArray();
             long per = s.numel() / s.shape[0];
             for (int i = 0; i < batchRows.Count; i++)
-                maps.Add(new MapRow { ImageId = ids[i], TargetClass = (int)cls[i], Map = Float32.ToBytes(flat.AsSpan((int)(i * per), (int)per)) });
+                maps.Add(new MapRow { ImageId = ids[i], TargetClass = (int)targets[i], Map = Float32.ToBytes(flat.AsSpan((int)(i * per), (int)per)) });
             p.Run.Progress.Report($"attribute {m.Name}", shard * nb + b + 1, shards * nb, $"shard {shard + 1}/{shards}");
         }
         await w.WriteParquetAsync(File, maps);

@@ -45,16 +45,16 @@ public sealed class DegradeStage : Stage
             patch_size = c.Degrade.PatchSize, n_patches = c.Degrade.NPatches, engine = c.Degrade.Engine,
             skip_top_patch = c.Quirks.SkipTopPatch, positive_only_replacement = c.Quirks.PositiveOnlyReplacement,
         };
+        var methodConfig = new { protocol, orders = ranked, signed_ranking = c.Quirks.SignedRanking };
         var result = new List<PlannedStage>();
         foreach (var m in c.Methods)
         {
             var keys = new List<StageKey>();
             var units = new List<StageUnit>();
-            var config = new { protocol, orders = ranked, signed_ranking = c.Quirks.SignedRanking };
             for (int i = 0; i < pre.Count; i++)
             {
                 var upstream = new List<(string, StageKey)> { ("attribute", attribute.KeysOf(m)[i]), ("model", p.Model), ("preprocess", pre[i]) };
-                var key = new StageKey("degrade", $"degrade:{m.Name}/shard-{i:0000}", "degrade-v2", config, upstream);
+                var key = new StageKey("degrade", $"degrade:{m.Name}/shard-{i:0000}", "degrade-v2", methodConfig, upstream);
                 keys.Add(key);
                 int shard = i;
                 units.Add(new StageUnit(key, upstream.Select(u => u.Item2).ToList(), w => DegradeAsync(p, m, ranked, shard, pre.Count, w)));

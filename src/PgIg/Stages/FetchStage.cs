@@ -23,7 +23,7 @@ public sealed class FetchStage : Stage
 
     public override IReadOnlyList<PlannedStage> Plan(PlanContext p)
     {
-        var memo = new FileHashMemo(p.Config.CacheDir);
+        var memo = FileHashMemo.For(p.Config.CacheDir);
         var units = new List<StageUnit>();
         if (p.Track.Model is FetchedModel model)
         {

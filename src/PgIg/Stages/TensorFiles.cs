@@ -6,7 +6,13 @@ using PgIg.Pipeline;
 namespace PgIg.Stages;
 
 /// <summary>One tensor of a tensor artifact: its index (order), name (W_3, b_3, A_3) and value.</summary>
-public sealed record StoredTensor(int Index, string Name, long[] Shape, TorchSharp.torch.Tensor Value);
+public sealed record StoredTensor(int Index, string Name, long[] Shape, TorchSharp.torch.Tensor Value)
+{
+    /// <summary>A model's weights (W_i) and biases (b_i), each in layer order.</summary>
+    public static (List<StoredTensor> Weights, List<StoredTensor> Biases) SplitModel(IReadOnlyList<StoredTensor> tensors) =>
+        (tensors.Where(t => t.Name.StartsWith("W_", StringComparison.Ordinal)).ToList(),
+         tensors.Where(t => t.Name.StartsWith("b_", StringComparison.Ordinal)).ToList());
+}
 
 /// <summary>Tensor artifacts (model.parquet, patterns.parquet): one row per tensor, in index order.</summary>
 public static class TensorFiles

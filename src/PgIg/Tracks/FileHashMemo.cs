@@ -17,6 +17,11 @@ public sealed class FileHashMemo
     readonly ConcurrentDictionary<string, Entry> _entries;
     bool _dirty;
 
+    static readonly ConcurrentDictionary<string, FileHashMemo> PerRoot = new(StringComparer.Ordinal);
+
+    /// <summary>The process's memo of a cache root: a plan's stages and tracks share it, so the memo file is read once.</summary>
+    public static FileHashMemo For(string cacheRoot) => PerRoot.GetOrAdd(Path.GetFullPath(cacheRoot), root => new FileHashMemo(root));
+
     public FileHashMemo(string cacheRoot)
     {
         _file = Path.Combine(Path.GetFullPath(cacheRoot), "file-hashes.json");

@@ -67,9 +67,11 @@ public sealed class TrainedModel(string architecture, object inputNormalisation,
     public object InputNormalisation { get; } = inputNormalisation;
     /// <summary>Training and test images from the Data stage's directory.</summary>
     public Task<(List<ImageRow> Train, List<ImageRow> Test)> SplitsAsync(string dataDir) => splits(dataDir);
-    public override SequentialNet Build(IReadOnlyList<PgIg.Stages.StoredTensor> tensors) =>
-        Architectures.Build(Architectures.ByName(Architecture), [.. tensors.Where(t => t.Name.StartsWith("W_", StringComparison.Ordinal)).Select(t => t.Value)],
-            [.. tensors.Where(t => t.Name.StartsWith("b_", StringComparison.Ordinal)).Select(t => t.Value)]);
+    public override SequentialNet Build(IReadOnlyList<PgIg.Stages.StoredTensor> tensors)
+    {
+        var (weights, biases) = PgIg.Stages.StoredTensor.SplitModel(tensors);
+        return Architectures.Build(Architectures.ByName(Architecture), [.. weights.Select(t => t.Value)], [.. biases.Select(t => t.Value)]);
+    }
 }
 
 /// <summary>Where the patterns come from.</summary>

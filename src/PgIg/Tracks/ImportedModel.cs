@@ -14,7 +14,9 @@ public sealed class ImportedModel(string path, string? pinnedSha256, CustomModel
     public string? PinnedSha256 { get; } = pinnedSha256;
     public CustomModelConfig Architecture { get; } = architecture;
 
-    public override SequentialNet Build(IReadOnlyList<PgIg.Stages.StoredTensor> tensors) =>
-        CustomArchitecture.Build(Architecture, [.. tensors.Where(t => t.Name.StartsWith("W_", StringComparison.Ordinal)).Select(t => t.Value)],
-            [.. tensors.Where(t => t.Name.StartsWith("b_", StringComparison.Ordinal)).Select(t => t.Value)]);
+    public override SequentialNet Build(IReadOnlyList<PgIg.Stages.StoredTensor> tensors)
+    {
+        var (weights, biases) = PgIg.Stages.StoredTensor.SplitModel(tensors);
+        return CustomArchitecture.Build(Architecture, [.. weights.Select(t => t.Value)], [.. biases.Select(t => t.Value)]);
+    }
 }

@@ -60,7 +60,7 @@ public abstract class VggImageTrack : ITrack
         C = c;
         if (c.Model.Architecture != "vgg16" && c.Model.Custom is null)
             throw new ConfigException($"{c.SourceFile}: track {PipelineConfig.TrackName(c.Track)} evaluates the original's VGG16 or your own model; set model.architecture: vgg16 or custom (got {c.Model.Architecture})");
-        Memo = new FileHashMemo(c.CacheDir);
+        Memo = FileHashMemo.For(c.CacheDir);
         if (c.Model.Custom is { } custom)
         {
             _input = new ConfiguredInput(custom.Input);
@@ -93,8 +93,7 @@ public abstract class VggImageTrack : ITrack
     /// <summary>VGG16 from the npz weights' shapes (any widths and class count).</summary>
     static SequentialNet BuildVgg16(IReadOnlyList<PgIg.Stages.StoredTensor> tensors)
     {
-        var weights = tensors.Where(t => t.Name.StartsWith("W_", StringComparison.Ordinal)).ToList();
-        var biases = tensors.Where(t => t.Name.StartsWith("b_", StringComparison.Ordinal)).ToList();
+        var (weights, biases) = PgIg.Stages.StoredTensor.SplitModel(tensors);
         var spec = Architectures.Vgg16FromWeightShapes(weights.Select(t => t.Shape).ToList(), ImageSize);
         return Architectures.Build(spec, weights.Select(t => t.Value).ToList(), biases.Select(t => t.Value).ToList());
     }
