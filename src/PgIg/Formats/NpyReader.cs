@@ -66,8 +66,7 @@ public static class NpyReader
     {
         RequireNumbers(header, nameForErrors);
         long bytes = DataByteCount(header, nameForErrors);
-        bool direct = header.Dtype == "<f4" && BitConverter.IsLittleEndian && (!header.FortranOrder || header.Shape.Length < 2);
-        if (!direct)
+        if (!IsDirectFloat32(header))
         {
             var raw = new byte[bytes];
             ReadData(stream, raw, nameForErrors);
@@ -76,6 +75,17 @@ public static class NpyReader
         var result = new float[header.ElementCount];
         ReadData(stream, MemoryMarshal.AsBytes(result.AsSpan()), nameForErrors);
         return result;
+    }
+
+    /// <summary>Whether the stored bytes are already little-endian float32 in C order (read without conversion).</summary>
+    public static bool IsDirectFloat32(NpyHeader header) =>
+        header.Dtype == "<f4" && BitConverter.IsLittleEndian && (!header.FortranOrder || header.Shape.Length < 2);
+
+    /// <summary>The byte count of a numeric member's data (checked to fit an array).</summary>
+    public static long DataBytes(NpyHeader header, string nameForErrors)
+    {
+        RequireNumbers(header, nameForErrors);
+        return DataByteCount(header, nameForErrors);
     }
 
     static void RequireNumbers(NpyHeader header, string nameForErrors)
@@ -107,7 +117,7 @@ public static class NpyReader
         return bytes;
     }
 
-    static void ReadData(Stream stream, Span<byte> destination, string nameForErrors)
+    internal static void ReadData(Stream stream, Span<byte> destination, string nameForErrors)
     {
         int got = ReadFully(stream, destination);
         if (got < destination.Length)

@@ -68,13 +68,57 @@ public sealed partial class NpzReader : IDisposable
 
     T WithMember<T>(string key, Func<Stream, string, T> read)
     {
+        var (entry, memberName) = Member(key);
+        using Stream stream = Guard(entry, memberName, entry.Open);
+        return Guard(entry, memberName, () => read(stream, memberName));
+    }
+
+    (ZipArchiveEntry Entry, string Name) Member(string key)
+    {
         if (!_entries.TryGetValue(key, out ZipArchiveEntry? entry))
             throw new NpzFormatException($"{Path}: key '{key}' is missing (found keys: {SummarizeKeys(Keys)})");
-        string memberName = $"{Path}: member '{entry.FullName}'";
+        return (entry, $"{Path}: member '{entry.FullName}'");
+    }
+
+    /// <summary>
+    /// A float32 member's values in C order as little-endian bytes, at most <paramref name="chunkBytes"/> a piece,
+    /// read as they are enumerated: a stored little-endian float32 member is never held whole (a float64 or
+    /// Fortran-order one is converted whole first). The shape is checked before any data is read.
+    /// </summary>
+    public IEnumerable<byte[]> ReadFloat32Chunks(string key, long[] expectedShape, int chunkBytes)
+    {
+        var (entry, memberName) = Member(key);
+        using Stream stream = Guard(entry, memberName, entry.Open);
+        NpyHeader header = Guard(entry, memberName, () => NpyReader.ReadHeader(stream, memberName));
+        if (!header.Shape.AsSpan().SequenceEqual(expectedShape))
+            throw new NpzFormatException(
+                $"{Path}: key '{key}' has shape {NpyHeader.FormatShape(header.Shape)}, expected {NpyHeader.FormatShape(expectedShape)}");
+        if (!NpyReader.IsDirectFloat32(header))
+        {
+            float[] all = Guard(entry, memberName, () => NpyReader.ReadFloat32(stream, header, memberName));
+            int per = chunkBytes / sizeof(float);
+            for (long at = 0; at < all.LongLength; at += per)
+                yield return PgIg.Pipeline.Float32.ToBytes(all.AsSpan((int)at, (int)Math.Min(per, all.LongLength - at)));
+            yield break;
+        }
+        long remaining = Guard(entry, memberName, () => NpyReader.DataBytes(header, memberName));
+        while (remaining > 0)
+        {
+            var chunk = new byte[Math.Min(chunkBytes, remaining)];
+            Guard(entry, memberName, () => { NpyReader.ReadData(stream, chunk, memberName); return 0; });
+            remaining -= chunk.Length;
+            yield return chunk;
+        }
+        // the zip layer checks the CRC when the member's end is read
+        Guard(entry, memberName, () => stream.Read(new byte[1]));
+    }
+
+    /// <summary>Runs a read of a member, turning the zip and npy layers' errors into <see cref="NpzFormatException"/>s.</summary>
+    T Guard<T>(ZipArchiveEntry entry, string memberName, Func<T> read)
+    {
         try
         {
-            using Stream stream = entry.Open();
-            return read(stream, memberName);
+            return read();
         }
         catch (InvalidDataException e) when (e.Data.Contains(NpyReader.TruncatedKey))
         {

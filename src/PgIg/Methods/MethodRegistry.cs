@@ -70,7 +70,7 @@ public static class MethodRegistry
         return (seed, q.BackpropFromSoftmax ? OutputHead.Softmax : OutputHead.Logit);
     }
 
-    public static BackwardRule CreateRule(ResolvedMethod m, SequentialNet net, PatternSet? patterns)
+    public static BackwardRule CreateRule(ResolvedMethod m, SequentialNet net, PatternStream? patterns)
     {
         BackwardRule rule = m.Rule switch
         {

@@ -23,41 +23,65 @@ public static class Vgg16Npz
     public static string PatternKey(int layer) => $"A_{layer}";
 
     /// <summary>
-    /// Checks a weights npz, then yields rows W_i / b_i (index 2i / 2i+1) in PyTorch layout, as the model artifact
-    /// stores them, one at a time so a 0.5 GB file is never held twice. Enumerate it once.
+    /// Checks a weights npz (keys and shapes, at once), then yields rows W_i / b_i (index 2i / 2i+1) in PyTorch
+    /// layout as the model artifact stores them, in chunks of at most <see cref="TensorRow.ChunkBytes"/> read from the
+    /// file as they are enumerated: only a dense layer's member is held whole, for its transposition. Enumerate it once.
     /// </summary>
-    public static IEnumerable<TensorRow> ReadWeights(string path)
+    public static IEnumerable<TensorRow> ReadWeights(string path) => ReadWeights(path, TensorRow.ChunkBytes);
+
+    /// <summary><see cref="ReadWeights(string)"/> in chunks of at most <paramref name="chunkBytes"/> (a multiple of 4).</summary>
+    public static IEnumerable<TensorRow> ReadWeights(string path, int chunkBytes)
     {
-        using var npz = new NpzReader(path);
-        RequireKeys(npz, "arr_", 2 * Layers, "W and b of 13 conv + 3 dense layers, positional np.savez keys");
-        var fileShapes = CheckLayout(path, Enumerable.Range(0, Layers).Select(i => Header(npz, WeightKey(i)).Shape).ToList(), WeightKey, "weight");
-        var biasShapes = new List<long[]>();
-        for (int i = 0; i < Layers; i++)
+        List<long[]> fileShapes, biasShapes = new();
+        using (var npz = new NpzReader(path))
         {
-            var bShape = Header(npz, BiasKey(i)).Shape;
-            long[] expected = [fileShapes[i][i < 13 ? 0 : 1]];
-            if (!bShape.AsSpan().SequenceEqual(expected))
-                throw new NpzFormatException($"{path}: key '{BiasKey(i)}' ({LayerNames[i]} bias) has shape {NpyHeader.FormatShape(bShape)}, expected {NpyHeader.FormatShape(expected)}");
-            biasShapes.Add(expected);
+            RequireKeys(npz, "arr_", 2 * Layers, "W and b of 13 conv + 3 dense layers, positional np.savez keys");
+            fileShapes = CheckLayout(path, Enumerable.Range(0, Layers).Select(i => Header(npz, WeightKey(i)).Shape).ToList(), WeightKey, "weight").ToList();
+            for (int i = 0; i < Layers; i++)
+            {
+                var bShape = Header(npz, BiasKey(i)).Shape;
+                long[] expected = [fileShapes[i][i < 13 ? 0 : 1]];
+                if (!bShape.AsSpan().SequenceEqual(expected))
+                    throw new NpzFormatException($"{path}: key '{BiasKey(i)}' ({LayerNames[i]} bias) has shape {NpyHeader.FormatShape(bShape)}, expected {NpyHeader.FormatShape(expected)}");
+                biasShapes.Add(expected);
+            }
         }
-        for (int i = 0; i < Layers; i++)
+        return Rows();
+
+        IEnumerable<TensorRow> Rows()
         {
-            yield return ToRow(2 * i, $"W_{i}", npz.ReadFloat32(WeightKey(i), fileShapes[i]), fileShapes[i], transpose: i >= 13);
-            yield return ToRow(2 * i + 1, $"b_{i}", npz.ReadFloat32(BiasKey(i), biasShapes[i]), biasShapes[i], transpose: false);
+            using var npz = new NpzReader(path);
+            for (int i = 0; i < Layers; i++)
+            {
+                foreach (var r in ToRows(npz, 2 * i, $"W_{i}", WeightKey(i), fileShapes[i], transpose: i >= 13, chunkBytes)) yield return r;
+                foreach (var r in ToRows(npz, 2 * i + 1, $"b_{i}", BiasKey(i), biasShapes[i], transpose: false, chunkBytes)) yield return r;
+            }
         }
     }
 
     /// <summary>
     /// Checks a patterns npz (A_0…A_15; the r_/mu_ keys of full pattern files are ignored, as the original's loader
-    /// does with ['A']), then yields rows A_i (index i) in PyTorch layout. Enumerate it once.
+    /// does with ['A']), then yields rows A_i (index i) in PyTorch layout, in chunks as <see cref="ReadWeights"/>. Enumerate it once.
     /// </summary>
-    public static IEnumerable<TensorRow> ReadPatterns(string path)
+    public static IEnumerable<TensorRow> ReadPatterns(string path) => ReadPatterns(path, TensorRow.ChunkBytes);
+
+    /// <summary><see cref="ReadPatterns(string)"/> in chunks of at most <paramref name="chunkBytes"/> (a multiple of 4).</summary>
+    public static IEnumerable<TensorRow> ReadPatterns(string path, int chunkBytes)
     {
-        using var npz = new NpzReader(path);
-        RequireKeys(npz, "A_", Layers, "one pattern per conv/dense layer");
-        var fileShapes = CheckLayout(path, Enumerable.Range(0, Layers).Select(i => Header(npz, PatternKey(i)).Shape).ToList(), PatternKey, "pattern");
-        for (int i = 0; i < Layers; i++)
-            yield return ToRow(i, $"A_{i}", npz.ReadFloat32(PatternKey(i), fileShapes[i]), fileShapes[i], transpose: i >= 13);
+        IReadOnlyList<long[]> fileShapes;
+        using (var npz = new NpzReader(path))
+        {
+            RequireKeys(npz, "A_", Layers, "one pattern per conv/dense layer");
+            fileShapes = CheckLayout(path, Enumerable.Range(0, Layers).Select(i => Header(npz, PatternKey(i)).Shape).ToList(), PatternKey, "pattern");
+        }
+        return Rows();
+
+        IEnumerable<TensorRow> Rows()
+        {
+            using var npz = new NpzReader(path);
+            for (int i = 0; i < Layers; i++)
+                foreach (var r in ToRows(npz, i, $"A_{i}", PatternKey(i), fileShapes[i], transpose: i >= 13, chunkBytes)) yield return r;
+        }
     }
 
     /// <summary>Shapes as stored in the file for a model whose PyTorch weight shapes are given (dense transposed back).</summary>
@@ -117,26 +141,42 @@ public static class Vgg16Npz
         return h;
     }
 
-    static TensorRow ToRow(int index, string name, float[] data, long[] fileShape, bool transpose)
+    /// <summary>One member as chunk rows: read chunk by chunk, or (a dense layer) read whole and transposed one
+    /// block of output rows at a time.</summary>
+    static IEnumerable<TensorRow> ToRows(NpzReader npz, int index, string name, string key, long[] fileShape, bool transpose, int chunkBytes)
     {
-        if (!transpose) return new TensorRow { Index = index, Name = name, Shape = fileShape, Values = Float32.ToBytes(data) };
+        if (!transpose)
+        {
+            long offset = 0;
+            foreach (var bytes in npz.ReadFloat32Chunks(key, fileShape, chunkBytes))
+            {
+                yield return new TensorRow { Index = index, Name = name, Shape = fileShape, Offset = offset, Values = bytes };
+                offset += bytes.Length / sizeof(float);
+            }
+            yield break;
+        }
         // Lasagne dense (in, out) → PyTorch (out, in), as load_params' .T; tiled so fc6 (25088×4096) stays cache-friendly.
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the float32 payload encoding assumes a little-endian host");
+        var data = npz.ReadFloat32(key, fileShape);
         int rows = checked((int)fileShape[0]), cols = checked((int)fileShape[1]);
-        _ = checked(rows * cols);
-        var bytes = new byte[(long)rows * cols * 4];
-        const int Tile = 64;
-        Parallel.For(0, (cols + Tile - 1) / Tile, ct =>
+        int block = Math.Max(1, chunkBytes / sizeof(float) / rows);
+        for (int c0 = 0; c0 < cols; c0 += block)
         {
-            var outSpan = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
-            int c0 = ct * Tile, c1 = Math.Min(cols, c0 + Tile);
-            for (int r0 = 0; r0 < rows; r0 += Tile)
+            int c1 = Math.Min(cols, c0 + block);
+            var bytes = new byte[(long)(c1 - c0) * rows * sizeof(float)];
+            const int Tile = 64;
+            Parallel.For(0, (c1 - c0 + Tile - 1) / Tile, ct =>
             {
-                int r1 = Math.Min(rows, r0 + Tile);
-                for (int c = c0; c < c1; c++)
-                    for (int r = r0; r < r1; r++) outSpan[c * rows + r] = data[(long)r * cols + c];
-            }
-        });
-        return new TensorRow { Index = index, Name = name, Shape = [cols, rows], Values = bytes };
+                var outSpan = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
+                int t0 = c0 + ct * Tile, t1 = Math.Min(c1, t0 + Tile);
+                for (int r0 = 0; r0 < rows; r0 += Tile)
+                {
+                    int r1 = Math.Min(rows, r0 + Tile);
+                    for (int c = t0; c < t1; c++)
+                        for (int r = r0; r < r1; r++) outSpan[(c - c0) * rows + r] = data[(long)r * cols + c];
+                }
+            });
+            yield return new TensorRow { Index = index, Name = name, Shape = [cols, rows], Offset = (long)c0 * rows, Values = bytes };
+        }
     }
 }

@@ -14,15 +14,25 @@ public sealed class PatternSet(IReadOnlyList<Tensor> a) : IDisposable
 
     public PatternSet CheckMatches(SequentialNet net)
     {
-        if (A.Count != net.WeightedLayers.Count)
-            throw new InvalidDataException($"pattern set has {A.Count} layers, the model has {net.WeightedLayers.Count} conv/dense layers");
-        for (int i = 0; i < A.Count; i++)
-        {
-            var ws = net.WeightedLayers[i].Weight.shape;
-            if (!A[i].shape.SequenceEqual(ws))
-                throw new InvalidDataException($"pattern A_{i} has shape ({string.Join(", ", A[i].shape)}), the model's layer {i} weight is ({string.Join(", ", ws)})");
-        }
+        for (int i = 0; i < A.Count; i++) CheckLayer(net, i, A[i]);
+        CheckCount(net, A.Count);
         return this;
+    }
+
+    /// <summary>Pattern <paramref name="i"/> has its layer's weight shape (and the model has that layer).</summary>
+    public static void CheckLayer(SequentialNet net, int i, Tensor a)
+    {
+        if (i >= net.WeightedLayers.Count)
+            throw new InvalidDataException($"pattern set has more than {net.WeightedLayers.Count} layers, the model has {net.WeightedLayers.Count} conv/dense layers");
+        var ws = net.WeightedLayers[i].Weight.shape;
+        if (!a.shape.SequenceEqual(ws))
+            throw new InvalidDataException($"pattern A_{i} has shape ({string.Join(", ", a.shape)}), the model's layer {i} weight is ({string.Join(", ", ws)})");
+    }
+
+    public static void CheckCount(SequentialNet net, int count)
+    {
+        if (count != net.WeightedLayers.Count)
+            throw new InvalidDataException($"pattern set has {count} layers, the model has {net.WeightedLayers.Count} conv/dense layers");
     }
 
     public PatternSet To(Device device) =>

@@ -22,16 +22,25 @@ public sealed class LabelRow
 }
 
 /// <summary>
-/// A named float32 tensor (model weights, patterns), in PyTorch layout. Values are a binary column of
-/// little-endian float32 (np.frombuffer(v, '&lt;f4')): Parquet.Net decodes large numeric lists element by
-/// element, which is orders of magnitude slower for multi-megabyte tensors.
+/// A named float32 tensor (model weights, patterns), in PyTorch layout, or one chunk of it. Values are a binary
+/// column of little-endian float32 (np.frombuffer(v, '&lt;f4')): Parquet.Net decodes large numeric lists element by
+/// element, which is orders of magnitude slower for multi-megabyte tensors. Tensor artifacts split a tensor over
+/// consecutive rows of at most <see cref="TensorRow.ChunkBytes"/> (Offset: where this row's values start, in
+/// elements of the flattened C-order tensor), so a reader never decodes more than one chunk at a time.
 /// </summary>
 public sealed class TensorRow
 {
+    /// <summary>The largest payload of one stored row: 16 MB, so decoding a row costs a few tens of MB, not the
+    /// 411 MB of VGG16's fc6 twice over.</summary>
+    public const int ChunkBytes = 16 << 20;
+
     public int Index { get; set; }
     public string Name { get; set; } = "";
     public long[] Shape { get; set; } = [];
+    public long Offset { get; set; }
     public byte[] Values { get; set; } = [];
+
+    public long Elements => Shape.Aggregate(1L, (a, b) => a * b);
 }
 
 /// <summary>float32 arrays as little-endian bytes, the binary column encoding of tensor payloads.</summary>

@@ -6,8 +6,12 @@ namespace PgIg.Pipeline;
 /// Runs units: each after every unit it needs, transitively; a unit whose artifact is valid in the cache is
 /// taken from there. Knows nothing of what a unit computes.
 /// </summary>
-public sealed class UnitRunner(ArtifactCache cache, IReadOnlyList<PlannedStage> stages, Action<string> log)
+/// <param name="stageDone">Called when a run moves on from a stage in which it computed something, and at its end:
+/// what the stage kept for its units can be let go before the next stage's peak.</param>
+public sealed class UnitRunner(ArtifactCache cache, IReadOnlyList<PlannedStage> stages, Action<string> log, Action? stageDone = null)
 {
+    readonly Dictionary<string, string> _stageOf = stages.SelectMany(s => s.Units.Select(u => (u.Key.Hash, s.Name))).GroupBy(x => x.Hash).ToDictionary(g => g.Key, g => g.First().Name);
+
     readonly Dictionary<string, StageUnit> _unitsByHash = stages.SelectMany(s => s.Units).GroupBy(u => u.Key.Hash).ToDictionary(g => g.Key, g => g.First());
 
     /// <summary>
@@ -40,20 +44,30 @@ public sealed class UnitRunner(ArtifactCache cache, IReadOnlyList<PlannedStage> 
         var problems = new List<Exception>();
         int computed = 0, cached = 0;
         var targets = units.Select(u => u.Key.Hash).ToHashSet(StringComparer.Ordinal);
-        foreach (var u in upstream.Concat(units.Where(u => !closure.Contains(u.Key.Hash))))
+        string? stage = null;
+        bool stageComputed = false;
+        try
         {
-            if (u.Needs.Any(n => failed.Contains(n.Hash))) { failed.Add(u.Key.Hash); continue; }
-            try
+            foreach (var u in upstream.Concat(units.Where(u => !closure.Contains(u.Key.Hash))))
             {
-                bool done = await EnsureAsync(u);
-                if (targets.Contains(u.Key.Hash)) { if (done) computed++; else cached++; }
-            }
-            catch (Exception e) when (IsInputProblem(e))
-            {
-                failed.Add(u.Key.Hash);
-                problems.Add(e);
+                var next = _stageOf[u.Key.Hash];
+                if (next != stage && stageComputed) { stageDone?.Invoke(); stageComputed = false; }
+                stage = next;
+                if (u.Needs.Any(n => failed.Contains(n.Hash))) { failed.Add(u.Key.Hash); continue; }
+                try
+                {
+                    bool done = await EnsureAsync(u);
+                    stageComputed |= done;
+                    if (targets.Contains(u.Key.Hash)) { if (done) computed++; else cached++; }
+                }
+                catch (Exception e) when (IsInputProblem(e))
+                {
+                    failed.Add(u.Key.Hash);
+                    problems.Add(e);
+                }
             }
         }
+        finally { if (stageComputed) stageDone?.Invoke(); }
         if (problems.Count == 1) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(problems[0]).Throw();
         if (problems.Count > 1) throw new InputProblemsException(problems.Select(p => p.Message).ToList());
         return (computed, cached);

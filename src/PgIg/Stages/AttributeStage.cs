@@ -85,6 +85,14 @@ public sealed class AttributeStage : Stage
     /// model). Only the current method's is kept: a process that runs every method (pgig run Plots) would otherwise
     /// hold one W⊙A per pattern method.
     /// </summary>
+    public override void Release()
+    {
+        _built?.Rule.Dispose();
+        _built = null;
+        _reference?.Dispose();
+        _reference = null;
+    }
+
     AttributionMethod MethodFor(PlanContext p, ResolvedMethod m)
     {
         if (_built is { } built && built.Name == m.Name) return built.Method;

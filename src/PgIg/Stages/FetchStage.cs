@@ -54,7 +54,7 @@ public sealed class FetchStage : Stage
         if (src.IsLocal) sha = File.Exists(src.LocalPath) ? memo.Sha256(src.LocalPath!) : "missing";
         object config = sha is null ? new { role = src.Role, mirrors = src.Mirrors.ToArray() } : new { role = src.Role };
         var files = sha is null ? null : new Dictionary<string, string> { [src.FileName] = sha };
-        return new StageKey("fetch", $"fetch/{src.Role}", "fetch-npz-v1", config, null, files);
+        return new StageKey("fetch", $"fetch/{src.Role}", "fetch-npz-v2", config, null, files);
     }
 
     /// <summary>The key of the unit that stores a fetched or imported model's weights.</summary>
@@ -69,7 +69,7 @@ public sealed class FetchStage : Stage
     public static StageKey KeyFor(ImportedModel m, FileHashMemo memo)
     {
         string sha = File.Exists(m.Path) ? memo.Sha256(m.Path) : "missing";
-        return new StageKey("fetch", "fetch/weights", "import-weights-v1", new { role = "weights", architecture = m.Architecture.ToKeyObject() }, null,
+        return new StageKey("fetch", "fetch/weights", "import-weights-v2", new { role = "weights", architecture = m.Architecture.ToKeyObject() }, null,
             new Dictionary<string, string> { ["weights"] = sha });
     }
 
@@ -87,7 +87,7 @@ public sealed class FetchStage : Stage
         using (var net = CustomArchitecture.Build(m.Architecture, [.. tensors.Where((_, i) => i % 2 == 0)], [.. tensors.Where((_, i) => i % 2 == 1)]))
         using (torch.NewDisposeScope())
             net.Forward(torch.zeros(new long[] { 1 }.Concat(net.InputShape).ToArray()));   // the list runs end to end at this input size
-        await TensorFiles.WriteLargeAsync(w, TensorFiles.ModelFile, imported.Rows);
+        await TensorFiles.WriteAsync(w, TensorFiles.ModelFile, imported.Rows);
         w.Metric("origin", m.Path);
         w.Metric("sha256", sha);
         w.Metric("bytes", new FileInfo(m.Path).Length);
@@ -103,21 +103,24 @@ public sealed class FetchStage : Stage
     static async Task FetchAsync(PlanContext p, NpzSource src, StageKey key, bool weights, FileHashMemo memo, ArtifactWriter w)
     {
         var ctx = p.Run;
-        var (file, rows) = await NpzFetch.ResolveAsync(src, ctx.DownloadDir, new Downloader(ctx.Http), path => src.Read(path).ToList(), ctx.Log, ctx.Progress, memo);
+        // the file's keys and shapes are checked here (a bad download falls through to the next mirror); its data is
+        // read chunk by chunk while the artifact is written, so the 0.5 GB file is never held whole
+        var (file, rows) = await NpzFetch.ResolveAsync(src, ctx.DownloadDir, new Downloader(ctx.Http), src.Read, ctx.Log, ctx.Progress, memo);
         if (key.Inputs["files"] is SortedDictionary<string, string> planned && planned.TryGetValue(src.FileName, out var plannedSha) && plannedSha != file.Sha256)
             throw new FetchException($"{file.Path} changed while the pipeline was planned (sha256 {plannedSha} then, {file.Sha256} now); run the command again");
         string name = weights ? TensorFiles.ModelFile : TensorFiles.PatternsFile;
-        await TensorFiles.WriteLargeAsync(w, name, rows);
+        var heads = new List<TensorRow>();
+        await TensorFiles.WriteAsync(w, name, rows.Select(r => { if (r.Offset == 0) heads.Add(new TensorRow { Index = r.Index, Name = r.Name, Shape = r.Shape }); return r; }));
         w.Metric("origin", file.Origin);
         w.Metric("sha256", file.Sha256);
         w.Metric("bytes", new FileInfo(file.Path).Length);
-        var shapes = rows.Where(r => !weights || r.Name.StartsWith("W_", StringComparison.Ordinal)).Select(r => r.Shape).ToList();
+        var shapes = heads.Where(r => !weights || r.Name.StartsWith("W_", StringComparison.Ordinal)).Select(r => r.Shape).ToList();
         w.Metric("widths", new JsonArray(shapes.Select(s => (JsonNode?)s[0]).ToArray()));
         if (weights)
         {
             w.Metric("classes", shapes[^1][0]);
-            w.Metric("parameters", rows.Sum(r => r.Shape.Aggregate(1L, (a, b) => a * b)));
+            w.Metric("parameters", heads.Sum(r => r.Elements));
         }
-        ctx.Log($"  {src.Role}: {file.Origin} → {name} ({rows.Count} tensors)");
+        ctx.Log($"  {src.Role}: {file.Origin} → {name} ({heads.Count} tensors)");
     }
 }

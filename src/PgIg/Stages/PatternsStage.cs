@@ -59,10 +59,24 @@ public sealed class PatternsStage : Stage
     }
 
     /// <summary>The patterns the methods use, checked against <paramref name="net"/> (CPU tensors; the caller owns them).</summary>
-    public PatternSet Load(SequentialNet net)
+    public PatternSet Load(SequentialNet net) => new PatternSet(Stream(net).ToList()).CheckMatches(net);
+
+    /// <summary>
+    /// The patterns A_0, A_1, … one at a time as they are read from the artifact, each checked against its layer of
+    /// <paramref name="net"/> (CPU tensors; the consumer owns each one), so W ⊙ A can be built without holding every A.
+    /// </summary>
+    public IEnumerable<Tensor> Stream(SequentialNet net)
     {
         if (_artifact is null || _cache is null) throw new InvalidOperationException("no method of this config uses patterns");
-        return new PatternSet(TensorFiles.Read(_cache.DirectoryOf(_artifact), TensorFiles.PatternsFile).Select(t => t.Value).ToList()).CheckMatches(net);
+        int i = 0;
+        foreach (var t in TensorFiles.Stream(_cache.DirectoryOf(_artifact), TensorFiles.PatternsFile))
+        {
+            try { PatternSet.CheckLayer(net, i, t.Value); }
+            catch { t.Value.Dispose(); throw; }
+            i++;
+            yield return t.Value;
+        }
+        PatternSet.CheckCount(net, i);
     }
 
     /// <summary>Where patterns.parquet lives: the fetched file's unit (checked here) or this stage's own estimate.</summary>
@@ -83,7 +97,7 @@ public sealed class PatternsStage : Stage
             p.Run.Progress.Report("patterns", Math.Min(sample.Count, s + bs), sample.Count);
         }
         using var patterns = est.Result();
-        await w.WriteParquetAsync(TensorFiles.PatternsFile, patterns.A.Select((a, i) => TensorStore.ToRow(i, $"A_{i}", a)).ToList());
+        await TensorFiles.WriteAsync(w, TensorFiles.PatternsFile, patterns.A.SelectMany((a, i) => TensorStore.ToRows(i, $"A_{i}", a)));
         PatternNpz.Export(patterns, net, w.PathOf("patterns.npz"));
         w.RegisterFile("patterns.npz");
         w.Metric("images", sample.Count);
@@ -96,39 +110,36 @@ public sealed class PatternsStage : Stage
     {
         var ctx = p.Run;
         using var net = p.LoadModel();
-        var rows = TensorFiles.Read(ctx.Cache.DirectoryOf(fileKey), TensorFiles.PatternsFile);
-        try { await CheckAsync(rows); }
-        finally { foreach (var r in rows) r.Value.Dispose(); }
-
-        async Task CheckAsync(List<StoredTensor> rows)
-        {
         string origin = ctx.Cache.ReadManifest(fileKey).Metrics.TryGetValue("origin", out var o) && o is not null ? o.GetValue<string>() : "pattern file";
         var weightsOrigin = ctx.Cache.ReadManifest(p.Model).Metrics.TryGetValue("origin", out var wo) && wo is not null ? wo.GetValue<string>() : "the weights";
-        if (rows.Count != net.WeightedLayers.Count)
-            throw new InvalidDataException($"{origin}: {rows.Count} patterns, but the model has {net.WeightedLayers.Count} conv/dense layers");
         var check = new List<PatternCheckRow>();
         double total = 0; long units = 0;
-        for (int i = 0; i < rows.Count; i++)
+        int i = 0;
+        // one pattern at a time, as it is read: the check holds the model and one layer's A
+        foreach (var row in TensorFiles.Stream(ctx.Cache.DirectoryOf(fileKey), TensorFiles.PatternsFile))
         {
+            using var a = row.Value;
+            if (i >= net.WeightedLayers.Count)
+                throw new InvalidDataException($"{origin}: more than {net.WeightedLayers.Count} patterns, but the model has {net.WeightedLayers.Count} conv/dense layers");
             var wShape = net.WeightedLayers[i].Weight.shape;
-            if (!rows[i].Shape.SequenceEqual(wShape))
-                throw new InvalidDataException($"{origin}: key '{Vgg16Npz.PatternKey(i)}' has shape {NpyHeader.FormatShape(Vgg16Npz.FileShape(rows[i].Shape))}, " +
+            if (!row.Shape.SequenceEqual(wShape))
+                throw new InvalidDataException($"{origin}: key '{Vgg16Npz.PatternKey(i)}' has shape {NpyHeader.FormatShape(Vgg16Npz.FileShape(row.Shape))}, " +
                     $"expected {NpyHeader.FormatShape(Vgg16Npz.FileShape(wShape))} to match {Vgg16Npz.LayerName(i)} of {weightsOrigin}; the patterns belong to a different model");
             using var scope = torch.NewDisposeScope();
-            var a = rows[i].Value;
             var weight = net.WeightedLayers[i].Weight;
             var wta = (weight * a).reshape(wShape[0], -1).sum(1).to(ScalarType.Float64);
             var active = wta.ne(0);
             long n = active.sum().item<long>();
             double err = n == 0 ? 0 : (wta - 1).abs().masked_select(active).sum().item<double>();
-            check.Add(new PatternCheckRow { Layer = i, Key = Vgg16Npz.PatternKey(i), Shape = Vgg16Npz.FileShape(rows[i].Shape), UnitsWithPattern = n, MeanAbsWtaMinus1 = n == 0 ? 0 : err / n });
+            check.Add(new PatternCheckRow { Layer = i, Key = Vgg16Npz.PatternKey(i), Shape = Vgg16Npz.FileShape(row.Shape), UnitsWithPattern = n, MeanAbsWtaMinus1 = n == 0 ? 0 : err / n });
             total += err; units += n;
-            a.Dispose();
+            i++;
         }
+        if (i != net.WeightedLayers.Count)
+            throw new InvalidDataException($"{origin}: {i} patterns, but the model has {net.WeightedLayers.Count} conv/dense layers");
         await w.WriteParquetAsync("check.parquet", check);
         // a₊ patterns satisfy wᵀa = 1 per unit (spec §3.2); a large value hints at patterns of another model
         w.Metric("mean_abs_wta_minus_1", units == 0 ? 0 : total / units);
         ctx.Log(PatternFit.Describe(units == 0 ? 0 : total / units));
-        }
     }
 }

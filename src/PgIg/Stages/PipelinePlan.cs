@@ -30,7 +30,7 @@ public sealed class PipelinePlan
             _stages.AddRange(planned);
             _p.Record(planned);
         }
-        _runner = new UnitRunner(ctx.Cache, _stages, ctx.Log);
+        _runner = new UnitRunner(ctx.Cache, _stages, ctx.Log, _p.ReleaseStages);
     }
 
     public PipelineConfig Config => _p.Config;

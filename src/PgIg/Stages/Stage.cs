@@ -19,6 +19,9 @@ public abstract class Stage
     /// <summary>Declares this stage's units. Stages plan in list order, so every upstream stage's keys are known here.</summary>
     public abstract IReadOnlyList<PlannedStage> Plan(PlanContext p);
 
+    /// <summary>Lets go of what the stage keeps between its units (a method's rule): called when a run moves past it.</summary>
+    public virtual void Release() { }
+
     protected PlannedStage Planned(IReadOnlyList<StageUnit> units, string? name = null) => new(name ?? Name, Name, units);
 
     /// <summary>A stage whose units depend on the evaluation set, planned before the Data stage has run.</summary>
@@ -33,7 +36,6 @@ public sealed class PlanContext(PipelineConfig config, ITrack track, StageContex
 {
     readonly List<Stage> _stages = new();
     SequentialNet? _net;
-    PatternSet? _patterns;
 
     public PipelineConfig Config { get; } = config;
     public ITrack Track { get; } = track;
@@ -61,8 +63,28 @@ public sealed class PlanContext(PipelineConfig config, ITrack track, StageContex
     /// <summary>The network, on the run's device.</summary>
     public SequentialNet Net => _net ??= LoadModel().To(Run.Device);
 
-    /// <summary>The patterns, checked against the network, on the run's device.</summary>
-    public PatternSet Patterns => _patterns ??= Get<PatternsStage>().Load(Net).To(Run.Device);
+    /// <summary>
+    /// The patterns, checked against the network, on the run's device, read from their artifact layer by layer each
+    /// time a rule enumerates them (the rule owns each tensor): none is kept here, so a pattern rule holds the model and
+    /// W ⊙ A, not the patterns too.
+    /// </summary>
+    public PatternStream Patterns => new(() => Get<PatternsStage>().Stream(Net).Select(a => OnDevice(a)), owned: true);
+
+    TorchSharp.torch.Tensor OnDevice(TorchSharp.torch.Tensor a)
+    {
+        if (a.device_type == Run.Device.type) return a;
+        using (a) return a.to(Run.Device).DetachFromDisposeScope();
+    }
+
+    /// <summary>
+    /// After a stage: every stage lets go of what it kept between units, and the freed memory goes back to the system,
+    /// so one process running every stage peaks no higher than its largest stage. The network stays (the next stages need it).
+    /// </summary>
+    public void ReleaseStages()
+    {
+        foreach (var s in _stages) s.Release();
+        StageMemory.Release();
+    }
 
     /// <summary>A fresh CPU copy of the network from its artifact (the caller owns it).</summary>
     public SequentialNet LoadModel() => Track.Model.Build(TensorFiles.Read(Cache.DirectoryOf(Model), TensorFiles.ModelFile));

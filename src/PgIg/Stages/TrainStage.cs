@@ -18,7 +18,7 @@ public sealed class TrainStage : Stage
         if (p.Track.Model is not TrainedModel model) return [Planned([])];
         var t = p.Config.Model.Train;
         var data = p.Get<DataStage>().Key;
-        Key = p.ModelKey = new StageKey("train", "train", "train-v2", new
+        Key = p.ModelKey = new StageKey("train", "train", "train-v3", new
         {
             architecture = model.Architecture, epochs = t.Epochs, batch_size = t.BatchSize, learning_rate = t.LearningRate,
             train_size = t.TrainSize, seed = t.Seed, normalise = model.InputNormalisation,
@@ -43,7 +43,7 @@ public sealed class TrainStage : Stage
         ctx.Log($"  test accuracy {result.TestAccuracy:P2} ({test.Count} test images)");
         if (result.TestAccuracy < t.MinTestAccuracy)
             throw new InvalidOperationException($"{c.SourceFile}: trained model reaches {result.TestAccuracy:P2} test accuracy, below model.train.min_test_accuracy {t.MinTestAccuracy:P0}; train longer (model.train.epochs) or on more images (model.train.train_size)");
-        await w.WriteParquetAsync(TensorFiles.ModelFile, TensorStore.ModelRows(result.Net));
+        await TensorFiles.WriteAsync(w, TensorFiles.ModelFile, TensorStore.ModelRows(result.Net));
         w.Metric("test_accuracy", result.TestAccuracy);
         w.Metric("epoch_losses", new JsonArray(result.EpochLosses.Select(l => (JsonNode?)l).ToArray()));
         result.Net.Dispose();

@@ -28,7 +28,7 @@ public sealed class FashionMnistTrack : ITrack
         _c = config;
         Model = new TrainedModel(_c.Model.Architecture, new[] { Mean, Std }, async dir => (await Split(dir, "train"), await Split(dir, "test")));
         // v2: PatternEstimator sums per unit (v1 artifacts were normalised by a uint8 grand total)
-        Patterns = new EstimatedPatterns("patterns-v2", new { estimator = "a_plus", train_size = _c.Patterns.TrainSize, seed = _c.Seed }, PatternSample);
+        Patterns = new EstimatedPatterns("patterns-v3", new { estimator = "a_plus", train_size = _c.Patterns.TrainSize, seed = _c.Seed }, PatternSample);
     }
 
     public ModelSource Model { get; }

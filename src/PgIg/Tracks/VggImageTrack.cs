@@ -78,7 +78,7 @@ public abstract class VggImageTrack : ITrack
             ? new PatternFile(new NpzSource("patterns", "imagenet_224_vgg_16.patterns.A_only.npz", c.Patterns.Path,
                 c.Patterns.Mirrors.Count > 0 ? c.Patterns.Mirrors : NpzSource.DefaultPatternMirrors, c.Patterns.Sha256,
                 "patterns.path", "patterns.sha256", "patterns.mirrors", Vgg16Npz.ReadPatterns))
-            : new EstimatedPatterns("patterns-estimate-v1", new
+            : new EstimatedPatterns("patterns-estimate-v2", new
             {
                 source = "compute", estimator = "a_plus", train_size = c.Patterns.TrainSize, batch_size = c.Patterns.BatchSize, seed = c.Seed,
                 preprocess = PreprocessConfig,
