@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 using PgIg.Formats;
+using PgIg.Models;
+using PgIg.Pipeline;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -26,8 +28,29 @@ public sealed class ImportedMaps : AttributionMethod
             b.Catalog ?? throw new InvalidOperationException($"method '{b.Method.Name}' matches its maps to the dataset's images, which were not given")),
         NeedsBackward: false)
     {
-        FromFiles = true, Validate = m => CheckFiles(m.Path("maps"), m.Path("ids")),
+        FromFiles = true, Validate = m => CheckFiles(m.Path("maps"), m.Path("ids")), Probe = ProbeFiles,
     };
+
+    /// <summary>Fingerprint probe: one-channel maps of the probe images, rows in reverse order, written as .npy files and
+    /// read back as a run reads them (matched by id, expanded to the input's channels).</summary>
+    static void ProbeFiles(NumericDigest d, MethodProbe.Request r)
+    {
+        var dir = Directory.CreateTempSubdirectory("pgig-probe-").FullName;
+        try
+        {
+            var ids = MethodProbe.ImageIds.Reverse().ToArray();
+            string maps = Path.Combine(dir, "maps.npy"), idsFile = Path.Combine(dir, "ids.npy");
+            int plane = ProbeInput.Size * ProbeInput.Size;
+            using (var f = File.Create(maps))
+                NpyWriter.Write(f, ProbeInput.Uniform("imported", ids.Length * plane).Select(v => (float)v).ToArray(),
+                    [ids.Length, 1, ProbeInput.Size, ProbeInput.Size]);
+            using (var f = File.Create(idsFile)) NpyWriter.Write(f, ids, [ids.Length]);
+            var method = new ImportedMaps(maps, idsFile, ids.ToDictionary(i => i, i => $"img{i}.png"));
+            using var scope = torch.NewDisposeScope();
+            d.Add("map", method.Attribute(ProbeInput.Input(), ProbeInput.Targets(), new BatchInfo(MethodProbe.ImageIds, 0, "probe")));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
 
     readonly string _maps;
     readonly NpyHeader _header;

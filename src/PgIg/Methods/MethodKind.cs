@@ -45,6 +45,9 @@ public sealed record MethodKind(string Name, IReadOnlyList<ParamSpec> Params, st
     public bool ProbabilitySeedInOriginal { get; init; }
     /// <summary>Maps read from files the config names ({name, maps, ids}): no shorthand, no <c>method:</c> entry.</summary>
     public bool FromFiles { get; init; }
+    /// <summary>How this kind's fingerprint is probed (<see cref="MethodProbe"/>): null builds the kind over the rule on the
+    /// probe network, which fits every kind computed from the model; kinds that read files must set their own.</summary>
+    public Action<PgIg.Pipeline.NumericDigest, MethodProbe.Request>? Probe { get; init; }
     /// <summary>Checks a configured method's inputs (its files) when the pipeline is planned; throws what is wrong.</summary>
     public Action<ResolvedMethod> Validate { get; init; } = _ => { };
 

@@ -63,14 +63,19 @@ public static class MethodRegistry
         Kinds.Where(k => !k.FromFiles).Select(k => k.Name).Concat(Kinds.Where(k => k.NeedsBackward).Select(k => "pattern_" + k.Name));
 
     /// <summary>Seed and output head of a method under the quirks (spec §4.2, B9, B17).</summary>
-    public static (SeedMode Seed, OutputHead Head) SeedFor(ResolvedMethod m, Quirks q)
+    public static (SeedMode Seed, OutputHead Head) SeedFor(ResolvedMethod m, Quirks q) => SeedFor(KindOf(m), m, q);
+
+    static (SeedMode Seed, OutputHead Head) SeedFor(MethodKind kind, ResolvedMethod m, Quirks q)
     {
-        bool originalUsesProbability = RuleUsesPatterns(m.Rule) || KindOf(m).ProbabilitySeedInOriginal;
+        bool originalUsesProbability = RuleUsesPatterns(m.Rule) || kind.ProbabilitySeedInOriginal;
         var seed = originalUsesProbability && q.ProbabilitySeedForPatternAndGuided ? SeedMode.Probability : SeedMode.One;
         return (seed, q.BackpropFromSoftmax ? OutputHead.Softmax : OutputHead.Logit);
     }
 
-    public static BackwardRule CreateRule(ResolvedMethod m, SequentialNet net, PatternStream? patterns)
+    public static BackwardRule CreateRule(ResolvedMethod m, SequentialNet net, PatternStream? patterns) => CreateRule(KindOf(m), m, net, patterns);
+
+    /// <summary>The rule for a kind given explicitly (a fingerprint probe of a kind that is not registered).</summary>
+    public static BackwardRule CreateRule(MethodKind kind, ResolvedMethod m, SequentialNet net, PatternStream? patterns)
     {
         BackwardRule rule = m.Rule switch
         {
@@ -79,16 +84,20 @@ public static class MethodRegistry
             "patternnet" => new PatternNetRule(net, patterns ?? throw new InvalidOperationException($"method '{m.Name}' uses rule patternnet but no patterns are loaded")),
             _ => throw new ArgumentException($"unknown rule '{m.Rule}'"),
         };
-        return KindOf(m).WrapRule(rule);
+        return kind.WrapRule(rule);
     }
 
     /// <summary>Builds the method over a backward rule. The rule (which may own W⊙A tensors) is created once and reused for every batch.</summary>
     /// <param name="catalog">The dataset's images (id → file name), for kinds that read maps from files.</param>
     public static AttributionMethod Create(ResolvedMethod m, BackwardRule rule, SequentialNet net, Quirks q, long memoryBudgetBytes, Tensor? referenceSet = null,
-        IReadOnlyDictionary<long, string>? catalog = null)
+        IReadOnlyDictionary<long, string>? catalog = null) => Create(KindOf(m), m, rule, net, q, memoryBudgetBytes, referenceSet, catalog);
+
+    /// <summary>Builds a kind given explicitly (a fingerprint probe of a kind that is not registered).</summary>
+    public static AttributionMethod Create(MethodKind kind, ResolvedMethod m, BackwardRule rule, SequentialNet net, Quirks q, long memoryBudgetBytes,
+        Tensor? referenceSet = null, IReadOnlyDictionary<long, string>? catalog = null)
     {
-        var (seed, head) = SeedFor(m, q);
+        var (seed, head) = SeedFor(kind, m, q);
         var grad = new RuleGradient(new Backprop(net, rule, seed, head, memoryBudgetBytes));
-        return KindOf(m).Build(new MethodBuild(m, grad, q, memoryBudgetBytes, referenceSet, catalog));
+        return kind.Build(new MethodBuild(m, grad, q, memoryBudgetBytes, referenceSet, catalog));
     }
 }

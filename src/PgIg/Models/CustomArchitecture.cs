@@ -129,13 +129,7 @@ public static class CustomArchitecture
                     }
                     double[] gamma = Vector("weight"), beta = Vector("bias"), mean = Vector("running_mean"), variance = Vector("running_var");
                     used.Add(l.Name + BatchCounter);
-                    long per = w.Length / n;
-                    for (long o = 0; o < n; o++)
-                    {
-                        double s = gamma[o] / Math.Sqrt(variance[o] + l.Eps);
-                        for (long k = 0; k < per; k++) w[o * per + k] *= s;
-                        b[o] = (b[o] - mean[o]) * s + beta[o];
-                    }
+                    FoldBatchNorm(w, b, gamma, beta, mean, variance, l.Eps);
                     folded++;
                     break;
                 }
@@ -157,6 +151,18 @@ public static class CustomArchitecture
             rows.Add(new TensorRow { Index = 2 * i + 1, Name = $"b_{i}", Shape = [shape[0]], Values = Float32.ToBytes(b.Select(v => (float)v).ToArray()) });
         }
         return new Imported(rows, folded, weights.Sum(x => x.W.LongLength + x.B.LongLength), weights[^1].Shape[0], weights.Select(x => x.Shape[0]).ToList());
+    }
+
+    /// <summary>Folds a batch norm into the layer before it, in place: W' = W·γ/√(σ² + ε) per output unit, b' = (b − μ)·γ/√(σ² + ε) + β.</summary>
+    public static void FoldBatchNorm(double[] w, double[] b, double[] gamma, double[] beta, double[] mean, double[] variance, double eps)
+    {
+        long n = b.Length, per = w.Length / n;
+        for (long o = 0; o < n; o++)
+        {
+            double s = gamma[o] / Math.Sqrt(variance[o] + eps);
+            for (long k = 0; k < per; k++) w[o * per + k] *= s;
+            b[o] = (b[o] - mean[o]) * s + beta[o];
+        }
     }
 
     /// <summary>"H×W positions" of the map at the flatten before <paramref name="linear"/>.</summary>

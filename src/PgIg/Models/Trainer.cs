@@ -19,6 +19,12 @@ public static class Trainer
     {
         using var initGen = Seeds.Generator(seed, "init", spec.Name);
         var (w0, b0) = Architectures.Initial(spec, initGen);
+        if (trainX.dtype != w0[0].dtype)   // float64 fingerprint probes; float32 runs are untouched
+        {
+            var initial = w0.Concat(b0).ToList();
+            (w0, b0) = (w0.Select(t => t.to(trainX.dtype).DetachFromDisposeScope()).ToList(), b0.Select(t => t.to(trainX.dtype).DetachFromDisposeScope()).ToList());
+            foreach (var t in initial) t.Dispose();
+        }
         var parameters = w0.Concat(b0).Select(t => new TorchSharp.Modules.Parameter(t, requires_grad: true)).ToList();
         var ws = parameters.Take(w0.Count).ToList();
         var bs = parameters.Skip(w0.Count).ToList();
@@ -47,7 +53,7 @@ public static class Trainer
                 optimizer.zero_grad();
                 loss.backward();
                 optimizer.step();
-                total += loss.item<float>();
+                total += loss.to(ScalarType.Float64).item<double>();   // exact for a float32 loss
                 progress?.Invoke(epoch, s + 1, total / (s + 1));
             }
             losses.Add(total / steps);

@@ -42,7 +42,7 @@ public sealed class ArtifactCache(string root)
     /// </summary>
     public static bool IsCacheRootEntry(string root, string name)
     {
-        if (name is "downloads" or "runlog.jsonl" or RunLease.DirectoryName || name.StartsWith("file-hashes.json", StringComparison.Ordinal)) return true;
+        if (name is "downloads" or "runlog.jsonl" or Fingerprints.DirectoryName or RunLease.DirectoryName || name.StartsWith("file-hashes.json", StringComparison.Ordinal)) return true;
         var dir = Path.Combine(root, name);
         if (!Directory.Exists(dir) || name.StartsWith('.')) return false;
         // every stage directory pgig makes holds its .locks folder from the first computation on

@@ -18,7 +18,7 @@ public static class CacheCleaner
         foreach (var stageDir in Directory.GetDirectories(root))
         {
             var stage = Path.GetFileName(stageDir);
-            if (stage is "downloads" or RunLease.DirectoryName) continue; // downloaded inputs are kept: they are expensive to fetch again
+            if (stage is "downloads" or Fingerprints.DirectoryName or RunLease.DirectoryName) continue; // downloaded inputs are kept: they are expensive to fetch again
             foreach (var d in Directory.GetDirectories(stageDir))
             {
                 var name = Path.GetFileName(d);
@@ -64,7 +64,7 @@ public static class CacheCleaner
             throw new InvalidOperationException($"refusing to delete {Path.GetFullPath(cacheDir)}: a pgig process is computing in it ({held} is locked); wait for it or stop it first");
         if (RunLease.AnyHeld(cacheDir))
             throw new InvalidOperationException($"refusing to delete {Path.GetFullPath(cacheDir)}: a running pgig process is using it (see {Path.Combine(cacheDir, RunLease.DirectoryName)}); wait for it or stop it first");
-        int n = Directory.GetDirectories(cacheDir).Sum(s => Directory.GetDirectories(s).Count(d => Path.GetFileName(d) != ".locks"));
+        int n = Directory.GetDirectories(cacheDir).Where(s => !Path.GetFileName(s).StartsWith('.')).Sum(s => Directory.GetDirectories(s).Count(d => Path.GetFileName(d) != ".locks"));
         Directory.Delete(cacheDir, true);
         return n;
     }

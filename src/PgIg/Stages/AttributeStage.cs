@@ -44,6 +44,7 @@ public sealed class AttributeStage : Stage
         {
             var kind = MethodRegistry.KindOf(m);
             var config = KeyConfig(m, kind, c);
+            var code = new CodeId("attribute-v1", MethodProbe.Fingerprint(p.Run.Fingerprints, kind, m.Rule, c.Quirks));
             // files a method reads (imported maps) by content, so editing one recomputes exactly its units
             var files = m.InputFiles().ToDictionary(f => f.Key, f => System.IO.File.Exists(f.Value) ? memo.Sha256(f.Value) : "missing");
             var keys = new List<StageKey>();
@@ -53,7 +54,7 @@ public sealed class AttributeStage : Stage
                 var upstream = new List<(string, StageKey)> { ("model", p.Model), ("preprocess", pre[i]) };
                 if (m.UsesPatterns) upstream.Add(("patterns", patterns!));
                 if (kind.UsesReferenceSet(c.Quirks)) upstream.Add(("reference", pre[0]));
-                var key = new StageKey("attribute", $"attribute:{m.Name}/shard-{i:0000}", "attribute-v1", config, upstream, files.Count > 0 ? files : null);
+                var key = new StageKey("attribute", $"attribute:{m.Name}/shard-{i:0000}", code, config, upstream, files.Count > 0 ? files : null);
                 keys.Add(key);
                 int shard = i;
                 // the predictions are a need, not part of the key: they follow from the model and shard in it

@@ -21,7 +21,8 @@ public sealed class DataStage : Stage
 
     public override IReadOnlyList<PlannedStage> Plan(PlanContext p)
     {
-        Key = new StageKey("data", "data", p.Track.DataCodeVersion, p.Track.DataConfig);
+        // the snapshot lists the dataset's files and labels; the evaluation set drawn from it is in the Preprocess keys
+        Key = new StageKey("data", "data", CodeId.NoNumbers(p.Track.DataCodeVersion), p.Track.DataConfig);
         Directory = p.Cache.DirectoryOf(Key);
         if (p.Cache.Check(Key, verifyContent: false).Status == CacheStatus.Fresh)
         {

@@ -1,5 +1,6 @@
 using PgIg.Degradation;
 using PgIg.Methods;
+using PgIg.Models;
 using PgIg.Pipeline;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -46,6 +47,7 @@ public sealed class DegradeStage : Stage
             skip_top_patch = c.Quirks.SkipTopPatch, positive_only_replacement = c.Quirks.PositiveOnlyReplacement,
         };
         var methodConfig = new { protocol, orders = ranked, signed_ranking = c.Quirks.SignedRanking };
+        var code = Code(p, ranked);
         var result = new List<PlannedStage>();
         foreach (var m in c.Methods)
         {
@@ -54,7 +56,7 @@ public sealed class DegradeStage : Stage
             for (int i = 0; i < pre.Count; i++)
             {
                 var upstream = new List<(string, StageKey)> { ("attribute", attribute.KeysOf(m)[i]), ("model", p.Model), ("preprocess", pre[i]) };
-                var key = new StageKey("degrade", $"degrade:{m.Name}/shard-{i:0000}", "degrade-v2", methodConfig, upstream);
+                var key = new StageKey("degrade", $"degrade:{m.Name}/shard-{i:0000}", code, methodConfig, upstream);
                 keys.Add(key);
                 int shard = i;
                 units.Add(new StageUnit(key, upstream.Select(u => u.Item2).ToList(), w => DegradeAsync(p, m, ranked, shard, pre.Count, w)));
@@ -66,7 +68,8 @@ public sealed class DegradeStage : Stage
         {
             // the random order ignores the maps: one set of curves for all methods, keyed without any method
             var config = new { protocol, orders = new[] { "random" }, seed = c.Seed };
-            _randomKeys = pre.Select((k, i) => new StageKey("degrade", $"degrade:random_order/shard-{i:0000}", "degrade-v2", config,
+            var randomCode = Code(p, ["random"]);
+            _randomKeys = pre.Select((k, i) => new StageKey("degrade", $"degrade:random_order/shard-{i:0000}", randomCode, config,
                 [("model", p.Model), ("preprocess", k)])).ToList();
             result.Add(Planned(_randomKeys.Select((k, i) => new StageUnit(k, [p.Model, pre[i], predict[i]], w => DegradeAsync(p, null, ["random"], i, pre.Count, w))).ToList(), RandomOrderStage));
         }
@@ -104,11 +107,7 @@ public sealed class DegradeStage : Stage
                 : torch.tensor(maps.Skip(b * c.BatchSize).Take(c.BatchSize).SelectMany(r => r.MapValues()).ToArray(), x.shape).to(device);
             foreach (var orderName in orders)
             {
-                // insertion restores the most relevant patches first: the MoRF ranking, run backwards from the degraded image
-                var order = orderName switch { "lerf" => DegradationOrder.Lerf, "random" => DegradationOrder.Random, _ => DegradationOrder.Morf };
-                var ranking = order == DegradationOrder.Random
-                    ? PatchRanking.RandomOrder(x.shape[0], PatchRanking.PatchCount(x, c.Degrade.PatchSize), ids, c.Seed, device)
-                    : PatchRanking.Order(mapT!, c.Degrade.PatchSize, order, c.Quirks.SignedRanking, ids, c.Seed);
+                var ranking = Ranking(orderName, x, mapT, c.Degrade.PatchSize, c.Quirks.SignedRanking, ids, c.Seed);
                 var curve = Curves(c.Degrade.Engine)(net, x, classes, ranking, opts with { Insertion = orderName == "insertion" }, c.MemoryBudgetBytes);
                 var flat = curve.cpu().data<float>().ToArray();
                 for (int i = 0; i < batchRows.Count; i++)
@@ -117,6 +116,41 @@ public sealed class DegradeStage : Stage
             p.Run.Progress.Report($"degrade {label}", shard * nb + b + 1, shards * nb, $"shard {shard + 1}/{shards}");
         }
         await w.WriteParquetAsync(File, curves);
+    }
+
+    /// <summary>Each image's patches in the order <paramref name="orderName"/> removes them (insertion restores them in the MoRF
+    /// order, backwards from the degraded image; random ignores the maps).</summary>
+    static Tensor Ranking(string orderName, Tensor x, Tensor? maps, int patchSize, bool signed, long[] ids, long seed)
+    {
+        var order = orderName switch { "lerf" => DegradationOrder.Lerf, "random" => DegradationOrder.Random, _ => DegradationOrder.Morf };
+        return order == DegradationOrder.Random
+            ? PatchRanking.RandomOrder(x.shape[0], PatchRanking.PatchCount(x, patchSize), ids, seed, x.device)
+            : PatchRanking.Order(maps!, patchSize, order, signed, ids, seed);
+    }
+
+    /// <summary>The code of a unit that runs <paramref name="orders"/>: its fingerprint probes the configured engine and protocol.</summary>
+    static CodeId Code(PlanContext p, IReadOnlyList<string> orders)
+    {
+        var (c, q) = (p.Config, p.Config.Quirks);
+        var opts = new DegradeOptions(4, 12, q.SkipTopPatch, q.PositiveOnlyReplacement);
+        string id = $"degrade/{c.Degrade.Engine}/{string.Join(",", orders)}/skip={opts.SkipTopPatch},positive={opts.PositiveOnlyReplacement},signed={q.SignedRanking}";
+        return new CodeId("degrade-v2", p.Run.Fingerprints.Of(id, d => Probe(d, c.Degrade.Engine, orders, opts, q.SignedRanking)));
+    }
+
+    /// <summary>Fingerprint probe: the probe batch degraded in 4×4 patches, 12 steps, ranked by fixed maps; rankings and curves.</summary>
+    static void Probe(NumericDigest d, string engine, IReadOnlyList<string> orders, DegradeOptions opts, bool signed)
+    {
+        using var net = ProbeInput.Net();
+        using var scope = torch.NewDisposeScope();
+        var x = ProbeInput.Input();
+        var maps = ProbeInput.Tensor("maps", x.shape);
+        var ids = Enumerable.Range(10, (int)x.shape[0]).Select(i => (long)i).ToArray();
+        foreach (var orderName in orders)
+        {
+            var ranking = Ranking(orderName, x, maps, opts.PatchSize, signed, ids, 7);
+            d.AddExact($"{orderName}/ranking", ranking.data<long>().ToArray());
+            d.Add($"{orderName}/curves", Curves(engine)(net, x, ProbeInput.Targets(), ranking, opts with { Insertion = orderName == "insertion" }, 64L << 20));
+        }
     }
 
     /// <summary>The degradation engine the config names; both give the same curves (to float rounding).</summary>

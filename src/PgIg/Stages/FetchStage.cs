@@ -32,7 +32,7 @@ public sealed class FetchStage : Stage
         }
         if (p.Track.Model is ImportedModel imported)
         {
-            WeightsKey = p.ModelKey = KeyFor(imported, memo);
+            WeightsKey = p.ModelKey = KeyFor(imported, memo, p.Run.Fingerprints);
             units.Add(new StageUnit(WeightsKey, [], w => ImportAsync(p, imported, WeightsKey, memo, w)));
         }
         // the pattern file is as large as the weights: only fetched when it is used
@@ -54,23 +54,33 @@ public sealed class FetchStage : Stage
         if (src.IsLocal) sha = File.Exists(src.LocalPath) ? memo.Sha256(src.LocalPath!) : "missing";
         object config = sha is null ? new { role = src.Role, mirrors = src.Mirrors.ToArray() } : new { role = src.Role };
         var files = sha is null ? null : new Dictionary<string, string> { [src.FileName] = sha };
-        return new StageKey("fetch", $"fetch/{src.Role}", "fetch-npz-v2", config, null, files);
+        // the conversion copies and transposes the file's numbers; it computes none
+        return new StageKey("fetch", $"fetch/{src.Role}", CodeId.NoNumbers("fetch-npz-v2"), config, null, files);
     }
 
     /// <summary>The key of the unit that stores a fetched or imported model's weights.</summary>
-    public static StageKey KeyForModel(ModelSource model, FileHashMemo memo) => model switch
+    public static StageKey KeyForModel(ModelSource model, FileHashMemo memo, Fingerprints fingerprints) => model switch
     {
         FetchedModel f => KeyFor(f.File, memo),
-        ImportedModel i => KeyFor(i, memo),
+        ImportedModel i => KeyFor(i, memo, fingerprints),
         _ => throw new ArgumentException($"{model.GetType().Name} is not fetched", nameof(model)),
     };
 
     /// <summary>A custom model's key: the weights file's content (not its name or place) and the layer list that maps it.</summary>
-    public static StageKey KeyFor(ImportedModel m, FileHashMemo memo)
+    public static StageKey KeyFor(ImportedModel m, FileHashMemo memo, Fingerprints fingerprints)
     {
         string sha = File.Exists(m.Path) ? memo.Sha256(m.Path) : "missing";
-        return new StageKey("fetch", "fetch/weights", "import-weights-v2", new { role = "weights", architecture = m.Architecture.ToKeyObject() }, null,
-            new Dictionary<string, string> { ["weights"] = sha });
+        return new StageKey("fetch", "fetch/weights", new CodeId("import-weights-v2", fingerprints.Of("fetch/fold-batch-norm", ProbeFold)),
+            new { role = "weights", architecture = m.Architecture.ToKeyObject() }, null, new Dictionary<string, string> { ["weights"] = sha });
+    }
+
+    /// <summary>Fingerprint probe of the import's arithmetic: a batch norm folded into a 4×6 layer.</summary>
+    static void ProbeFold(NumericDigest d)
+    {
+        double[] V(string name, int n) => ProbeInput.Uniform(name, n);
+        double[] w = V("fold-w", 24), b = V("fold-b", 4);
+        CustomArchitecture.FoldBatchNorm(w, b, V("fold-gamma", 4), V("fold-beta", 4), V("fold-mean", 4), V("fold-var", 4).Select(v => v + 1.5).ToArray(), 1e-5);
+        d.AddSeries("w", w).AddSeries("b", b);
     }
 
     static async Task ImportAsync(PlanContext p, ImportedModel m, StageKey key, FileHashMemo memo, ArtifactWriter w)

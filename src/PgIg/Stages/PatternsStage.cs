@@ -41,12 +41,12 @@ public sealed class PatternsStage : Stage
             case PatternFile:
                 var file = p.Get<FetchStage>().PatternFileKey!;
                 upstream = [("pattern_file", file), ("model", model)];
-                Key = new StageKey("patterns", "patterns", "patterns-npz-v1", new { source = "npz" }, upstream);
+                Key = new StageKey("patterns", "patterns", new CodeId("patterns-npz-v1", p.Run.Fingerprints.Of("patterns/check", ProbeCheck)), new { source = "npz" }, upstream);
                 body = w => CheckFileAsync(p, file, w);
                 break;
             case EstimatedPatterns estimated:
                 upstream = [("model", model), ("data", data)];
-                Key = new StageKey("patterns", "patterns", estimated.CodeVersion, estimated.KeyConfig, upstream);
+                Key = new StageKey("patterns", "patterns", new CodeId(estimated.CodeVersion, p.Run.Fingerprints.Of("patterns/estimate", ProbeEstimate)), estimated.KeyConfig, upstream);
                 body = w => EstimateAsync(p, estimated, w);
                 break;
             default:
@@ -105,6 +105,45 @@ public sealed class PatternsStage : Stage
         w.Metric("mean_abs_wta_minus_1", PatternNpz.NormalisationError(patterns, net));
     }
 
+    /// <summary>Units with a pattern (wᵀa ≠ 0) of one layer and their summed |wᵀa − 1|.</summary>
+    static (long Units, double Error) CheckLayer(Tensor weight, Tensor a)
+    {
+        using var scope = torch.NewDisposeScope();
+        var wta = (weight * a).reshape(weight.shape[0], -1).sum(1).to(ScalarType.Float64);
+        var active = wta.ne(0);
+        long n = active.sum().item<long>();
+        return (n, n == 0 ? 0 : (wta - 1).abs().masked_select(active).sum().item<double>());
+    }
+
+    /// <summary>Fingerprint probe of the estimate: a₊ of the probe network over 16 fixed images in two batches.</summary>
+    static void ProbeEstimate(NumericDigest d)
+    {
+        using var net = ProbeInput.Net();
+        using var scope = torch.NewDisposeScope();
+        using var est = new PatternEstimator(net);
+        var x = ProbeInput.Tensor("patterns", 16, ProbeInput.Channels, ProbeInput.Size, ProbeInput.Size);
+        est.Add(x[..8]);
+        est.Add(x[8..]);
+        using var patterns = est.Result();
+        for (int i = 0; i < patterns.A.Count; i++) d.Add($"A{i}", patterns.A[i]);
+        d.AddSeries("mean_abs_wta_minus_1", [PatternNpz.NormalisationError(patterns, net)]);
+    }
+
+    /// <summary>Fingerprint probe of the check of a pattern file, on synthetic patterns of the probe network.</summary>
+    static void ProbeCheck(NumericDigest d)
+    {
+        using var net = ProbeInput.Net();
+        using var scope = torch.NewDisposeScope();
+        for (int i = 0; i < net.WeightedLayers.Count; i++)
+        {
+            var w = net.WeightedLayers[i].Weight;
+            // half the units without a pattern, as the original's files have units that never fire
+            var a = ProbeInput.Tensor($"pattern{i}", w.shape) * (torch.arange(w.shape[0]).remainder(2).to(w.dtype).reshape(new long[] { -1 }.Concat(Enumerable.Repeat(1L, (int)w.dim() - 1)).ToArray()));
+            var (n, err) = CheckLayer(w, a);
+            d.AddExact($"units{i}", [n]).AddSeries($"error{i}", [err]);
+        }
+    }
+
     /// <summary>The npz patterns were converted by Fetch; here they are checked against the model they will be used with.</summary>
     static async Task CheckFileAsync(PlanContext p, StageKey fileKey, ArtifactWriter w)
     {
@@ -125,12 +164,7 @@ public sealed class PatternsStage : Stage
             if (!row.Shape.SequenceEqual(wShape))
                 throw new InvalidDataException($"{origin}: key '{Vgg16Npz.PatternKey(i)}' has shape {NpyHeader.FormatShape(Vgg16Npz.FileShape(row.Shape))}, " +
                     $"expected {NpyHeader.FormatShape(Vgg16Npz.FileShape(wShape))} to match {Vgg16Npz.LayerName(i)} of {weightsOrigin}; the patterns belong to a different model");
-            using var scope = torch.NewDisposeScope();
-            var weight = net.WeightedLayers[i].Weight;
-            var wta = (weight * a).reshape(wShape[0], -1).sum(1).to(ScalarType.Float64);
-            var active = wta.ne(0);
-            long n = active.sum().item<long>();
-            double err = n == 0 ? 0 : (wta - 1).abs().masked_select(active).sum().item<double>();
+            var (n, err) = CheckLayer(net.WeightedLayers[i].Weight, a);
             check.Add(new PatternCheckRow { Layer = i, Key = Vgg16Npz.PatternKey(i), Shape = Vgg16Npz.FileShape(row.Shape), UnitsWithPattern = n, MeanAbsWtaMinus1 = n == 0 ? 0 : err / n });
             total += err; units += n;
             i++;

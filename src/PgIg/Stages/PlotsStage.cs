@@ -1,3 +1,5 @@
+using PgIg.Degradation;
+using PgIg.Models;
 using PgIg.Pipeline;
 using PgIg.Reporting;
 
@@ -26,13 +28,30 @@ public sealed class PlotsStage : Stage
             .Concat(c.Methods.Select(m => ($"attribute-grid:{m.Name}", attribute.KeysOf(m)[0])))
             .Append(("preprocess-grid", pre[0]))
             .Concat(degrade.RandomOrderKeys.Select((k, i) => ($"random_order/{i:0000}", k))).ToList();
-        Key = new StageKey("plots", "plots", "plots-v4", new
+        Key = new StageKey("plots", "plots", new CodeId("plots-v4", p.Run.Fingerprints.Of("plots/statistics", Probe)), new
         {
             methods = c.Methods.Select(m => m.Name).ToArray(), plots = new { title = c.Plots.Title, grid_images = c.Plots.GridImages, y_from_zero = c.Plots.YFromZero },
             dataset = p.Track.DatasetLabel, images = data.Images.Count,
             protocol = c.Protocol.ToString().ToLowerInvariant(), quirks = c.Quirks.ToKeyObject(), name = c.Name, orders = c.Degrade.Orders, bootstrap_seed = c.Seed,
         }, upstream);
         return [Planned([new StageUnit(Key, upstream.Select(u => u.Item2).ToList(), w => PlotsAsync(p, w))])];
+    }
+
+    /// <summary>Fingerprint probe of the numbers in the CSVs: summaries (AUC, AOPC, bootstrap intervals) and the pairwise
+    /// comparison of three methods' fixed curves (6 images, 8 steps) per order. The figures' drawing is versioned by hand.</summary>
+    static void Probe(NumericDigest d)
+    {
+        var curves = Enumerable.Range(0, 3).Select(m => Enumerable.Range(0, 6)
+            .Select(i => ProbeInput.Uniform($"curve{m}/{i}", 8).Select(v => (float)((v + 1) / 2)).ToArray()).ToList()).ToList();
+        for (int m = 0; m < 3; m++)
+        {
+            var s = CurveStatistics.Summarise($"m{m}", "morf", curves[m], 7, resamples: 200);
+            d.AddSeries($"m{m}/summary", [s.Auc.Value, s.Auc.Low, s.Auc.High, s.Aopc.Value, s.Aopc.Low, s.Aopc.High]).AddSeries($"m{m}/mean", s.MeanCurve);
+        }
+        var auc = curves.Select((c, m) => ($"m{m}", (IReadOnlyDictionary<long, double>)c.Select((x, i) => (i, CurveStatistics.Auc(x))).ToDictionary(t => (long)t.i, t => t.Item2))).ToList();
+        foreach (var order in new[] { "morf", "lerf" })
+            foreach (var r in PairedStatistics.Compare(auc, order, 7, resamples: 200))
+                d.AddSeries($"{order}/{r.MethodA}-{r.MethodB}", [r.MeanDiff, r.CiLow, r.CiHigh, r.PValue, r.PHolm]).AddExact($"{order}/{r.MethodA}-{r.MethodB}/better", [r.Better == r.MethodA ? 1 : r.Better == r.MethodB ? 2 : 0]);
     }
 
     static async Task PlotsAsync(PlanContext p, ArtifactWriter w)

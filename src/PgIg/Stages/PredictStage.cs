@@ -1,5 +1,7 @@
+using PgIg.Models;
 using PgIg.Pipeline;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace PgIg.Stages;
 
@@ -31,7 +33,8 @@ public sealed class PredictStage : Stage
         if (p.Get<DataStage>().Images is null) return [NotYetKnown()];
         _cache = p.Cache;
         var pre = p.Get<PreprocessStage>().Keys;
-        Keys = pre.Select((k, i) => new StageKey("predict", $"predict/shard-{i:0000}", "predict-v1", new { batch_size = p.Config.BatchSize },
+        var code = new CodeId("predict-v1", p.Run.Fingerprints.Of("predict", Probe));
+        Keys = pre.Select((k, i) => new StageKey("predict", $"predict/shard-{i:0000}", code, new { batch_size = p.Config.BatchSize },
             [("model", p.Model), ("preprocess", k)])).ToList();
         return [Planned(Keys.Select((k, i) => new StageUnit(k, [p.Model, pre[i]], w => PredictAsync(p, i, w))).ToList())];
     }
@@ -51,14 +54,29 @@ public sealed class PredictStage : Stage
             var x = p.Track.ToInput(batch).to(p.Run.Device);
             var logits = chunk >= batch.Count ? p.Net.Forward(x)
                 : torch.cat(Enumerable.Range(0, (batch.Count + chunk - 1) / chunk).Select(c => p.Net.Forward(x[TorchSharp.torch.TensorIndex.Slice(c * chunk, Math.Min(batch.Count, (c + 1) * chunk))])).ToList(), 0);
-            var classes = logits.argmax(1);   // of the logits, as Attribute chose it: softmax can round two logits to one value
-            var probs = logits.softmax(-1);
-            var pc = probs.gather(1, classes.unsqueeze(1)).squeeze(1).cpu().data<float>().ToArray();
+            var (classes, probability) = Classify(logits);
+            var pc = probability.cpu().data<float>().ToArray();
             var cls = classes.cpu().data<long>().ToArray();
             for (int i = 0; i < batch.Count; i++)
                 result.Add(new PredictionRow { ImageId = batch[i].ImageId, TargetClass = (int)cls[i], Probability = pc[i] });
         }
         await w.WriteParquetAsync(File, result);
+    }
+
+    /// <summary>Each row's class and its probability.</summary>
+    static (Tensor Classes, Tensor Probability) Classify(Tensor logits)
+    {
+        var classes = logits.argmax(1);   // of the logits, as Attribute chose it: softmax can round two logits to one value
+        return (classes, logits.softmax(-1).gather(1, classes.unsqueeze(1)).squeeze(1));
+    }
+
+    /// <summary>Fingerprint probe: the probe network's predictions of the probe batch.</summary>
+    static void Probe(NumericDigest d)
+    {
+        using var net = ProbeInput.Net();
+        using var scope = torch.NewDisposeScope();
+        var (classes, probability) = Classify(net.Forward(ProbeInput.Input()));
+        d.AddExact("classes", classes.data<long>().ToArray()).Add("probability", probability);
     }
 
     /// <summary>A shard's predictions in selection order.</summary>

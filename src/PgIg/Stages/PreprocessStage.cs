@@ -18,7 +18,9 @@ public sealed class PreprocessStage : Stage
         var data = p.Get<DataStage>();
         if (data.Images is null) return [NotYetKnown()];
         _cache = p.Cache;
-        Keys = data.Shards.Select((imgs, i) => new StageKey("preprocess", $"preprocess/shard-{i:0000}", "preprocess-v1",
+        // the fingerprint covers how stored pixels become model inputs too: every later unit reads them through it
+        var code = new CodeId("preprocess-v1", p.Run.Fingerprints.Of($"preprocess/{Hashing.Sha256Hex(Hashing.CanonicalJson(p.Track.PreprocessConfig))[..16]}", p.Track.ProbePreprocess));
+        Keys = data.Shards.Select((imgs, i) => new StageKey("preprocess", $"preprocess/shard-{i:0000}", code,
             new { preprocess = p.Track.PreprocessConfig, image_ids = imgs.Select(v => v.Id).ToArray() }, [("data", data.Key)],
             p.Track.PreprocessFiles(imgs, data.Directory))).ToList();
         return [Planned(Keys.Select((k, i) => new StageUnit(k, [data.Key], async w =>

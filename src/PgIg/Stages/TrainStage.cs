@@ -18,7 +18,7 @@ public sealed class TrainStage : Stage
         if (p.Track.Model is not TrainedModel model) return [Planned([])];
         var t = p.Config.Model.Train;
         var data = p.Get<DataStage>().Key;
-        Key = p.ModelKey = new StageKey("train", "train", "train-v3", new
+        Key = p.ModelKey = new StageKey("train", "train", new CodeId("train-v3", p.Run.Fingerprints.Of($"train/{model.Architecture}", d => Probe(d, model.Architecture))), new
         {
             architecture = model.Architecture, epochs = t.Epochs, batch_size = t.BatchSize, learning_rate = t.LearningRate,
             train_size = t.TrainSize, seed = t.Seed, normalise = model.InputNormalisation,
@@ -47,6 +47,21 @@ public sealed class TrainStage : Stage
         w.Metric("test_accuracy", result.TestAccuracy);
         w.Metric("epoch_losses", new JsonArray(result.EpochLosses.Select(l => (JsonNode?)l).ToArray()));
         result.Net.Dispose();
+    }
+
+    /// <summary>Fingerprint probe: two epochs of training on eight fixed float64 images; the weights, losses and accuracy.</summary>
+    static void Probe(NumericDigest d, string architecture)
+    {
+        var spec = Architectures.ByName(architecture);
+        using var scope = torch.NewDisposeScope();
+        const int n = 8;
+        long classes = spec.WeightShapes[^1][0];
+        var x = ProbeInput.Tensor("train", new long[] { n }.Concat(spec.InputShape).ToArray());
+        var y = torch.tensor(Enumerable.Range(0, n).Select(i => i % classes).ToArray());
+        var r = Trainer.Train(spec, x, y, x, y, epochs: 2, batchSize: 4, learningRate: 1e-3, seed: 7);
+        using var net = r.Net;
+        for (int i = 0; i < net.WeightedLayers.Count; i++) d.Add($"W{i}", net.WeightedLayers[i].Weight).Add($"b{i}", net.WeightedLayers[i].Bias);
+        d.AddSeries("losses", r.EpochLosses).AddSeries("accuracy", [r.TestAccuracy]);
     }
 
     static TorchSharp.torch.Tensor Labels(IReadOnlyList<ImageRow> rows) => torch.tensor(rows.Select(r => (long)r.Label).ToArray());

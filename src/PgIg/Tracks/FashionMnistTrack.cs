@@ -3,6 +3,7 @@ using PgIg.Config;
 using PgIg.Data;
 using PgIg.Data.FashionMnist;
 using PgIg.Formats;
+using PgIg.Models;
 using PgIg.Pipeline;
 using PgIg.Util;
 using TorchSharp;
@@ -76,6 +77,13 @@ public sealed class FashionMnistTrack : ITrack
         for (int i = 0; i < rows.Count; i++)
             for (int j = 0; j < 784; j++) buf[i * 784 + j] = (rows[i].Pixels[j] / 255f - Mean) / Std;
         return torch.tensor(buf, new long[] { rows.Count, 1, 28, 28 });
+    }
+
+    /// <summary>Images are stored as read; the probe covers their normalisation.</summary>
+    public void ProbePreprocess(NumericDigest d)
+    {
+        var rows = Enumerable.Range(0, 2).Select(i => new ImageRow { Pixels = ProbeInput.Uniform($"pixels{i}", 784).Select(v => (byte)((v + 1) * 127.99)).ToArray() }).ToList();
+        d.Add("input", ToInput(rows));
     }
 
     /// <summary>A seeded subset of the training images.</summary>

@@ -32,6 +32,8 @@ public interface ITrack
     IReadOnlyDictionary<string, string>? PreprocessFiles(IReadOnlyList<ValImage> images, string dataDir) => null;
     /// <summary>The stored pixels of evaluation images (decoded and resized where the track does so).</summary>
     Task<List<ImageRow>> LoadImagesAsync(IReadOnlyList<ValImage> images, string dataDir);
+    /// <summary>Fingerprint probe of this track's preprocessing (resizing, and stored pixels → model input) on fixed pixels.</summary>
+    void ProbePreprocess(NumericDigest d);
     /// <summary>Stored pixels → model input (normalisation happens on load).</summary>
     Tensor ToInput(IReadOnlyList<ImageRow> rows);
     string DatasetLabel { get; }

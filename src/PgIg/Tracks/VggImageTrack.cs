@@ -226,6 +226,14 @@ public abstract class VggImageTrack : ITrack
 
     public Tensor ToInput(IReadOnlyList<ImageRow> rows) => _input.ToInput(rows);
 
+    /// <summary>Probe: a fixed 23×19 image resized to 16×12, and fixed stored planes as model input.</summary>
+    public void ProbePreprocess(NumericDigest d)
+    {
+        static byte[] Pixels(string name, int n) => ProbeInput.Uniform(name, n).Select(v => (byte)((v + 1) * 127.99)).ToArray();
+        d.AddExact("resized", PilResize.Bilinear(new RgbImage(23, 19, Pixels("photo", 23 * 19 * 3)), 16, 12).Rgb.Select(b => (long)b));
+        d.Add("input", ToInput([new ImageRow { Pixels = Pixels("planes", 3 * _input.Height * _input.Width) }]));
+    }
+
     /// <summary>Parallel.For that rethrows the first failure itself (e.g. "cannot decode X"), not an AggregateException.</summary>
     internal static void ParallelFor(int count, Action<int> body)
     {
@@ -246,7 +254,7 @@ public abstract class VggImageTrack : ITrack
     long ModelClasses()
     {
         if (_modelClasses is { } n) return n;
-        var key = PgIg.Stages.FetchStage.KeyForModel(Model, Memo);
+        var key = PgIg.Stages.FetchStage.KeyForModel(Model, Memo, Fingerprints.For(C.CacheDir));
         var m = Manifest.TryRead(new ArtifactCache(C.CacheDir).DirectoryOf(key));
         return m is not null && m.Metrics.TryGetValue("classes", out var v) && v is not null ? (_modelClasses = v.GetValue<long>()).Value : -1;
     }

@@ -10,7 +10,7 @@ public sealed class CacheSafetyTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    static StageKey Key(string slot) => new("attribute", slot, "test-v1", new { slot }, []);
+    static StageKey Key(string slot) => new("attribute", slot, new CodeId("test-v1", "test"), new { slot }, []);
 
     [Fact]
     public void Clean_all_refuses_a_folder_that_is_not_a_cache()
@@ -29,7 +29,7 @@ public sealed class CacheSafetyTests : IDisposable
         // a stage added later ("evaluate") needs no change to the cache: its directory holds keyed artifacts
         string root = Path.Combine(_dir, "cache");
         var cache = new ArtifactCache(root);
-        await cache.GetOrComputeAsync(new StageKey("evaluate", "evaluate", "test-v1", new { }, []), w => { File.WriteAllText(w.PathOf("x.txt"), "x"); w.RegisterFile("x.txt"); return Task.CompletedTask; });
+        await cache.GetOrComputeAsync(new StageKey("evaluate", "evaluate", new CodeId("test-v1", "test"), new { }, []), w => { File.WriteAllText(w.PathOf("x.txt"), "x"); w.RegisterFile("x.txt"); return Task.CompletedTask; });
         Assert.Equal(1, CacheCleaner.RemoveAll(root));
         Assert.False(Directory.Exists(root));
     }
