@@ -11,7 +11,7 @@ namespace PgIg.Tests.Stages;
 /// Every unit key of the shipped Fashion-MNIST configs, pinned (fixtures/stage-keys/*.tsv, from `pgig plan --json`),
 /// so caches made before stay valid. Fetch … Attribute are the keys of commit 13dd104, from before the stages became
 /// classes; Degrade and Plots moved once, when degrade.engine entered the Degrade key and the random order became
-/// its own unit (degrade-v2); Plots moved again to plots-v3 with the figure changes of issue 11, and to plots-v4 when it gained the pairwise comparison and the random reference line (issue 12). A change that must move a key updates the fixture in the commit that says why.
+/// its own unit (degrade-v2); Plots moved again to plots-v3 with the figure changes of issue 11, and to plots-v4 when it gained the pairwise comparison and the random reference line (issue 12). The Sanity units (issue 12, item 4) are new; fashion-mnist's Plots key moved once more because that config enables sanity and Plots reads its units (a config without a sanity section keeps its Plots key, as smoke's shows). A change that must move a key updates the fixture in the commit that says why.
 /// </summary>
 public sealed class StageKeyPinTests : IDisposable
 {
