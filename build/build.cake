@@ -34,6 +34,7 @@ var targetHelp = new (string Name, string Help)[]
     ("Predict", "the clean prediction of every image (the class every method explains)"),
     ("Attribute", "attribution maps of every configured method; Attribute:<method> for one"),
     ("Degrade", "degradation curves of every configured method; Degrade:<method> for one"),
+    ("Sanity", "cascading randomisation and class sensitivity (config section sanity); Sanity:<method> for one"),
     ("Status", "each stage as fresh, stale or missing, with the reason"),
     ("Clean", "remove cached artifacts the config does not reference (--all: everything)"),
     ("Test", "build and run the test suite"),
@@ -96,9 +97,9 @@ string ResolveTarget(string typed)
     var parts = typed.Split(':', 2);
     var names = targetHelp.Select(t => t.Name).Append("Default");
     var group = names.FirstOrDefault(n => n.Equals(parts[0], StringComparison.OrdinalIgnoreCase));
-    if (group is null || parts.Length == 2 && group is not ("Attribute" or "Degrade"))
+    if (group is null || parts.Length == 2 && group is not ("Attribute" or "Degrade" or "Sanity"))
         throw new CakeException(2, $"unknown target '{typed}'{DidYouMean(parts[0], names)}. Valid targets: {string.Join(", ", targetHelp.Select(t => t.Name))}, " +
-            "Attribute:<method> and Degrade:<method> (a method the config lists). See ./build.sh --help.");
+            "Attribute:<method>, Degrade:<method> and Sanity:<method> (a method the config lists). See ./build.sh --help.");
     // Default is Plots by another name; as Plots it gets the plan and the per-method tasks
     return parts.Length == 2 ? $"{group}:{parts[1]}" : group == "Default" ? "Plots" : group;
 }
@@ -117,7 +118,7 @@ var worker = Argument<string?>("worker", null);
 
 var root = MakeAbsolute(Directory("..")).FullPath;   // scripts run from build/
 var pgigDll = $"{root}/src/PgIg/bin/{configuration}/net10.0/pgig.dll";
-var stageTargets = new[] { "Fetch", "Data", "Train", "Patterns", "Preprocess", "Predict", "Attribute", "Degrade", "Plots" };
+var stageTargets = new[] { "Fetch", "Data", "Train", "Patterns", "Preprocess", "Predict", "Attribute", "Degrade", "Sanity", "Plots" };
 
 // user paths are relative to the repository root (build.sh runs there); Cake itself runs in build/
 string Abs(string path) => System.IO.Path.GetFullPath(path, root);
@@ -255,9 +256,25 @@ if (plan.ContainsKey(RandomOrderStage))
     degrade.IsDependentOn(RandomOrderStage);
 }
 
+// the sanity check (config section sanity): one stage per method after its maps, plus the patterns re-estimated for the
+// randomised models (Sanity:patterns, shared by the pattern methods); none when the config has no sanity section
+var sanity = Task("Sanity").Description("Cascading randomisation and class sensitivity for every configured method");
+const string SanityPatternsStage = "Sanity:patterns";
+if (plan.ContainsKey(SanityPatternsStage))
+{
+    StageTask(SanityPatternsStage).IsDependentOn("Patterns");
+    sanity.IsDependentOn(SanityPatternsStage);
+}
+foreach (var m in methodNames.Where(m => plan.ContainsKey($"Sanity:{m}")))
+{
+    StageTask($"Sanity:{m}").IsDependentOn($"Attribute:{m}");
+    sanity.IsDependentOn($"Sanity:{m}");
+}
+sanity.IsDependentOn("Degrade");
+
 Task("Plots")
     .Description("Degradation curves, summary and saliency figures into the results directory (default)")
-    .IsDependentOn("Degrade")
+    .IsDependentOn("Sanity")
     .Does(() =>
     {
         if (!IsFresh("Plots")) { RunStage("Plots"); return; }
@@ -268,7 +285,7 @@ Task("Plots")
         // as pgig's Reports.Publish: drop result files of an earlier config that this one does not make
         var names = cached.Select(f => f.GetFilename().FullPath).ToHashSet();
         foreach (var old in GetFiles($"{dest.FullPath}/*").Where(f => !names.Contains(f.GetFilename().FullPath)
-            && System.Text.RegularExpressions.Regex.IsMatch(f.GetFilename().FullPath, @"^(degradation(_(lerf|random|morf))?|summary(_(lerf|morf))?|saliency)\.(csv|png|svg)$")))
+            && System.Text.RegularExpressions.Regex.IsMatch(f.GetFilename().FullPath, @"^((degradation(_(lerf|random|morf))?|summary(_(lerf|morf))?|saliency)\.(csv|png|svg)|sanity(_class)?\.csv|sanity_(maps|spearman_abs|spearman|ssim)\.(png|svg))$")))
             DeleteFile(old);
         foreach (var f in cached) CopyFile(f, dest.CombineWithFilePath(f.GetFilename()));
         var shown = System.IO.Path.GetRelativePath(System.Environment.CurrentDirectory, dest.FullPath);

@@ -34,7 +34,7 @@ public static class PgIgCli
         var common = new CommonOptions();
         var root = new RootCommand("PgIg: Pattern-Guided Integrated Gradients reproduction pipeline");
 
-        var stageArg = new Argument<string>("stage") { Description = "Fetch, Data, Train, Patterns, Preprocess, Attribute:<method>, Degrade:<method> or Plots" };
+        var stageArg = new Argument<string>("stage") { Description = "Fetch, Data, Train, Patterns, Preprocess, Attribute:<method>, Degrade:<method>, Sanity:<method> or Plots" };
         var shardOpt = WholeNumbers.Optional("--shard", "compute only this shard (for separate worker processes)");
         var requireCached = new Option<bool>("--require-cached") { Description = "fail (exit 4) instead of computing anything: checks that a run is fully cached" };
         var workerOpt = new Option<string?>("--worker")

@@ -52,6 +52,7 @@ public static class ConfigLoader
         var plots = ParsePlots(r.Map("plots"));
         var quirks = ParseQuirks(r.Map("quirks"), Quirks.For(protocol));
         var methods = ParseMethods(r, file, seed);
+        var sanity = SanityConfig.Parse(r.Map("sanity"), file, batch, seed, model, track);
         r.RejectUnknown();
 
         if (overrides.Methods is { Count: > 0 } only)
@@ -82,7 +83,7 @@ public static class ConfigLoader
             SourceFile = file, Name = name, Track = track, Protocol = protocol, Quirks = quirks, Seed = seed, Device = device,
             Threads = threads, MemoryBudgetBytes = budget, ValSize = valSize, BatchSize = batch, ShardSize = shard,
             CacheDir = cacheDir, ResultsDir = resultsDir, Data = data, Model = model, Patterns = patterns, Degrade = degrade,
-            Plots = plots, Methods = methods,
+            Plots = plots, Methods = methods, Sanity = sanity,
         };
     }
 

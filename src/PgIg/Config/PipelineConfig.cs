@@ -49,6 +49,8 @@ public sealed record PipelineConfig
     public required DegradeConfig Degrade { get; init; }
     public required PlotsConfig Plots { get; init; }
     public required IReadOnlyList<ResolvedMethod> Methods { get; init; }
+    /// <summary>The Sanity stage's settings; disabled unless the config has a <c>sanity</c> section.</summary>
+    public SanityConfig Sanity { get; init; } = SanityConfig.Disabled;
 
     public static string TrackName(Track t) => t switch
     {

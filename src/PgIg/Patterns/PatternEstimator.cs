@@ -12,19 +12,23 @@ namespace PgIg.Patterns;
 /// where ₊ restricts to samples with pre-activation y &gt; 0 and E[y] is over all samples.
 /// For conv layers x runs over every (C·k·k) input patch at every position the kernel visits (its stride),
 /// zero padding included. Pooling and flatten layers carry no pattern and are only applied.
+/// With <c>fromLayer</c> &gt; 0 the layers below it are only applied: their patterns are known (a layer's statistics depend
+/// only on the layers up to it), so the Sanity stage re-estimates just the layers its randomisation changed.
 /// </summary>
 public sealed class PatternEstimator : IDisposable
 {
     readonly SequentialNet _net;
     readonly Tensor[] _sumX, _sumXY, _countPos, _sumY;
     readonly long[] _n;
+    readonly int _from;
 
-    public PatternEstimator(SequentialNet net)
+    public PatternEstimator(SequentialNet net, int fromLayer = 0)
     {
         _net = net;
         int L = net.WeightedLayers.Count;
+        _from = fromLayer;
         _sumX = new Tensor[L]; _sumXY = new Tensor[L]; _countPos = new Tensor[L]; _sumY = new Tensor[L]; _n = new long[L];
-        for (int i = 0; i < L; i++)
+        for (int i = fromLayer; i < L; i++)
         {
             var w = net.WeightedLayers[i].Weight;
             long o = w.shape[0], d = w.numel() / o;
@@ -44,7 +48,8 @@ public sealed class PatternEstimator : IDisposable
         int wi = 0;
         foreach (var layer in _net.Layers)
         {
-            if (layer is WeightedLayer wl)
+            if (layer is WeightedLayer && wi < _from) { wi++; h = SequentialNet.Apply(layer, h); }
+            else if (layer is WeightedLayer wl)
             {
                 Tensor x = layer switch
                 {
@@ -72,12 +77,14 @@ public sealed class PatternEstimator : IDisposable
         _n[i] += y.shape[0];
     }
 
-    /// <summary>The a₊ patterns in each layer's weight layout (float32).</summary>
-    public PatternSet Result()
+    /// <summary>The a₊ patterns in each layer's weight layout (float32); below <c>fromLayer</c>, copies of <paramref name="below"/>.</summary>
+    public PatternSet Result(IReadOnlyList<Tensor>? below = null)
     {
         var list = new List<Tensor>();
         using var _ = torch.no_grad();
-        for (int i = 0; i < _sumX.Length; i++)
+        for (int i = 0; i < _from; i++)
+            list.Add((below ?? throw new ArgumentNullException(nameof(below), $"layers below {_from} were not estimated")).ElementAt(i).clone().DetachFromDisposeScope());
+        for (int i = _from; i < _sumX.Length; i++)
         {
             using var scope = torch.NewDisposeScope();
             var w = _net.WeightedLayers[i].Weight;
@@ -105,6 +112,6 @@ public sealed class PatternEstimator : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in _sumX.Concat(_sumXY).Concat(_countPos).Concat(_sumY)) t.Dispose();
+        foreach (var t in _sumX.Concat(_sumXY).Concat(_countPos).Concat(_sumY)) t?.Dispose();
     }
 }

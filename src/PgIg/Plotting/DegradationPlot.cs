@@ -29,6 +29,9 @@ public sealed record DegradationPlotOptions
     /// <summary>Start the y axis at 0 (probabilities); otherwise it fits the data.</summary>
     public bool YFromZero { get; init; } = true;
 
+    /// <summary>Labels of the x positions 0, 1, … in place of numbers (the Sanity stage's randomisation levels).</summary>
+    public IReadOnlyList<string>? XTickLabels { get; init; }
+
     public int Width { get; init; } = 1200;
     public int Height { get; init; } = 800;
 }
@@ -164,7 +167,13 @@ public static class DegradationPlot
         double xSpan = Math.Max(n - 1, 1);
         plot.Axes.SetLimitsX(-0.01 * xSpan, 1.01 * xSpan);
         plot.Axes.SetLimitsY(opts.YFromZero && yMin >= 0 ? 0 : lo - 0.03 * span, yMax + 0.04 * span);
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(Figure.NiceStep(xSpan, 12, integer: true));
+        if (opts.XTickLabels is { } labels)
+        {
+            var ticks = new ScottPlot.TickGenerators.NumericManual();
+            for (int i = 0; i < labels.Count; i++) ticks.AddMajor(i, labels[i]);
+            plot.Axes.Bottom.TickGenerator = ticks;
+        }
+        else plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(Figure.NiceStep(xSpan, 12, integer: true));
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(Figure.NiceStep(yMax - lo, 10));
         return plot;
     }

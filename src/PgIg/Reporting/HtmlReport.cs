@@ -24,7 +24,8 @@ public static class HtmlReport
     public const string FileName = "report.html";
 
     public static async Task WriteAsync(ArtifactWriter w, PipelineConfig c, ITrack track, IReadOnlyList<CurveSummary> summaries,
-        IReadOnlyList<PairwiseResult> pairwise, IReadOnlyList<ReportUnit> units)
+        IReadOnlyList<PairwiseResult> pairwise, IReadOnlyList<ReportUnit> units,
+        (List<SanitySummaryRow> Cascade, List<ClassSummaryRow> Class)? sanity = null)
     {
         var h = new StringBuilder();
         string title = $"PgIg report: {c.Name}";
@@ -54,6 +55,8 @@ public static class HtmlReport
             r.MethodA, r.MethodB, r.Order, r.Images.ToString(CultureInfo.InvariantCulture), N(r.MeanDiff), $"[{N(r.CiLow)}, {N(r.CiHigh)}]",
             r.PValue.ToString("G3", CultureInfo.InvariantCulture), r.PHolm.ToString("G3", CultureInfo.InvariantCulture), r.Better,
         }), leftColumns: 3, highlight: row => row[8] != "none");
+
+        if (sanity is { } sc) Sanity(h, c, sc.Cascade, sc.Class);
 
         h.Append("<h2>Figures</h2>\n");
         foreach (var png in FigureOrder(Directory.GetFiles(w.Directory, "*.png").Select(Path.GetFileName).OfType<string>()))
@@ -88,10 +91,39 @@ public static class HtmlReport
         w.RegisterFile(FileName);
     }
 
-    /// <summary>Degradation curves, then summaries, then pairwise matrices, then the saliency grid; each group by name.</summary>
+    /// <summary>Degradation curves, then summaries, then pairwise matrices, then the saliency grid, then the sanity figures; each group by name.</summary>
     static IEnumerable<string> FigureOrder(IEnumerable<string> names) =>
         names.OrderBy(n => n.StartsWith("degradation", StringComparison.Ordinal) ? 0 : n.StartsWith("summary", StringComparison.Ordinal) ? 1
-            : n.StartsWith("pairwise", StringComparison.Ordinal) ? 2 : 3).ThenBy(n => n.Length).ThenBy(n => n, StringComparer.Ordinal);
+            : n.StartsWith("pairwise", StringComparison.Ordinal) ? 2 : n.StartsWith("sanity", StringComparison.Ordinal) ? 4 : 3).ThenBy(n => n.Length).ThenBy(n => n, StringComparer.Ordinal);
+
+    /// <summary>The Sanity stage's tables: similarity to the original map per cascade level, and the class-sensitivity means.</summary>
+    static void Sanity(StringBuilder h, PipelineConfig c, List<SanitySummaryRow> cascade, List<ClassSummaryRow> classes)
+    {
+        int n = classes.FirstOrDefault()?.N ?? 0;
+        h.Append("<h2>Sanity checks</h2>\n<p>")
+         .Append(HtmlEncode($"Cascading model-parameter randomisation (Adebayo et al., NeurIPS 2018) on the first {c.Sanity.Images} evaluation images: the conv/dense " +
+            "layers are re-initialised from the top down, cumulatively (He normal weights, zero biases, seed " + c.Sanity.Seed.ToString(CultureInfo.InvariantCulture) + "), " +
+            "and each method's map on the randomised model (explaining the class the original model predicts) is compared with its map on the original model: " +
+            "Spearman rank correlation of |map| and of the signed map, SSIM of |map| normalised to [0, 1]; mean and 95% bootstrap interval over images. " +
+            "A map that passes the check changes: its similarity falls towards the random-map reference (the original map against a uniform random map). " +
+            "Pattern methods run with the original model's patterns and, where the pipeline estimates them, with patterns re-estimated for the randomised model."))
+         .Append("</p>\n");
+        var metrics = SanityReport.Metrics.Select(m => m.Name).ToList();
+        Table(h, ["method", "patterns", "level", "randomised down to", .. SanityReport.Metrics.Select(m => m.Name), "n"],
+            cascade.GroupBy(r => (r.Method, r.Patterns, r.Level, r.Layer)).Select(g => new[]
+            {
+                g.Key.Method, g.Key.Patterns, g.Key.Level < 0 ? "reference" : g.Key.Level.ToString(CultureInfo.InvariantCulture), g.Key.Layer,
+            }.Concat(metrics.Select(m => g.FirstOrDefault(r => r.Metric == m) is { } r ? Ci(r.Value) : "")).Append(g.Max(r => r.N).ToString(CultureInfo.InvariantCulture)).ToArray()),
+            leftColumns: 4);
+        h.Append("<p>").Append(HtmlEncode($"Class sensitivity: each method's map for the second most probable class against its map for the predicted class, both on the original model ({n} images). " +
+            "Similar maps mean the method hardly depends on the class it explains.")).Append("</p>\n");
+        Table(h, ["method", "patterns", .. SanityReport.Metrics.Select(m => m.Name), "n"],
+            classes.GroupBy(r => (r.Method, r.Patterns)).Select(g => new[] { g.Key.Method, g.Key.Patterns }
+                .Concat(metrics.Select(m => g.FirstOrDefault(r => r.Metric == m) is { } r ? Ci(r.Value) : "")).Append(g.Max(r => r.N).ToString(CultureInfo.InvariantCulture)).ToArray()),
+            leftColumns: 2);
+    }
+
+    static string Ci(Interval v) => $"{N(v.Value, "0.000")} [{N(v.Low, "0.000")}, {N(v.High, "0.000")}]";
 
     static string EffectiveConfig(PipelineConfig c) => JsonSerializer.Serialize(new
     {

@@ -12,7 +12,7 @@ namespace PgIg.Reporting;
 public static class Reports
 {
     public static async Task WriteAsync(ArtifactWriter w, PipelineConfig c, ITrack track, Dictionary<string, List<CurveRow>> curves,
-        List<ImageRow> gridImages, List<(string Method, List<MapRow> Maps)> gridMaps, IReadOnlyList<ReportUnit>? units = null)
+        List<ImageRow> gridImages, List<(string Method, List<MapRow> Maps)> gridMaps, IReadOnlyList<ReportUnit>? units = null, SanityResults? sanity = null)
     {
         var summaries = new List<CurveSummary>();
         foreach (var order in c.Degrade.Orders)
@@ -51,8 +51,9 @@ public static class Reports
 
         Figures.Write(w, c, track, summaries, gridImages, gridMaps);
         Figures.WritePairwise(w, c, track, pairwise);
+        var sanitySummary = sanity is null ? default : await SanityReport.WriteAsync(w, c, track, sanity);
         // last: it inlines the figures written above
-        await HtmlReport.WriteAsync(w, c, track, summaries, pairwise, units ?? []);
+        await HtmlReport.WriteAsync(w, c, track, summaries, pairwise, units ?? [], sanity is null ? null : sanitySummary);
     }
 
     /// <summary>
@@ -85,9 +86,10 @@ public static class Reports
         order == "random" ? c.Methods.Take(1).Select(m => m.Name) : c.Methods.Select(m => m.Name);
 
     /// <summary>Names the Plots stage writes: degradation[_order].csv/png/svg, summary[_order].csv/png/svg, saliency.png/svg,
-    /// pairwise.csv, pairwise_order.png/svg, report.html.</summary>
+    /// pairwise.csv, pairwise_order.png/svg, report.html; with sanity on, sanity.csv, sanity_class.csv, sanity_maps and sanity_&lt;measure&gt; figures.</summary>
     public static bool IsResultFile(string name) =>
-        System.Text.RegularExpressions.Regex.IsMatch(name, @"^((degradation(_(lerf|random|morf|insertion))?|summary(_(lerf|morf|insertion))?|saliency)\.(csv|png|svg)|pairwise\.csv|pairwise_(morf|lerf|insertion)\.(png|svg)|report\.html)$");
+        System.Text.RegularExpressions.Regex.IsMatch(name, @"^((degradation(_(lerf|random|morf|insertion))?|summary(_(lerf|morf|insertion))?|saliency)\.(csv|png|svg)|pairwise\.csv|pairwise_(morf|lerf|insertion)\.(png|svg)|report\.html)$")
+        || System.Text.RegularExpressions.Regex.IsMatch(name, @"^(sanity(_class)?\.csv|sanity_(maps|spearman_abs|spearman|ssim)\.(png|svg))$");
 
     static string F(double v) => v.ToString("0.000000", CultureInfo.InvariantCulture);
     // p-values span many decades; fixed decimals would print small ones as 0

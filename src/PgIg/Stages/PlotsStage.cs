@@ -24,10 +24,13 @@ public sealed class PlotsStage : Stage
         var pre = p.Get<PreprocessStage>().Keys;
         var attribute = p.Get<AttributeStage>();
         var degrade = p.Get<DegradeStage>();
+        var sanity = p.Get<SanityStage>();
         var upstream = c.Methods.SelectMany(m => degrade.KeysOf(m).Select((k, i) => ($"{m.Name}/{i:0000}", k)))
             .Concat(c.Methods.Select(m => ($"attribute-grid:{m.Name}", attribute.KeysOf(m)[0])))
             .Append(("preprocess-grid", pre[0]))
-            .Concat(degrade.RandomOrderKeys.Select((k, i) => ($"random_order/{i:0000}", k))).ToList();
+            .Concat(degrade.RandomOrderKeys.Select((k, i) => ($"random_order/{i:0000}", k)))
+            // only with sanity on: a config without it keeps its Plots key
+            .Concat(sanity.Methods.SelectMany(m => sanity.KeysOf(m).Select((k, i) => ($"sanity:{m.Name}/{i:0000}", k)))).ToList();
         Key = new StageKey("plots", "plots", new CodeId("plots-v4", p.Run.Fingerprints.Of("plots/statistics", Probe)), new
         {
             methods = c.Methods.Select(m => m.Name).ToArray(), plots = new { title = c.Plots.Title, grid_images = c.Plots.GridImages, y_from_zero = c.Plots.YFromZero },
@@ -52,6 +55,21 @@ public sealed class PlotsStage : Stage
         foreach (var order in new[] { "morf", "lerf" })
             foreach (var r in PairedStatistics.Compare(auc, order, 7, resamples: 200))
                 d.AddSeries($"{order}/{r.MethodA}-{r.MethodB}", [r.MeanDiff, r.CiLow, r.CiHigh, r.PValue, r.PHolm]).AddExact($"{order}/{r.MethodA}-{r.MethodB}/better", [r.Better == r.MethodA ? 1 : r.Better == r.MethodB ? 2 : 0]);
+    }
+
+    /// <summary>Every Sanity unit's results (read verified), or null with sanity off.</summary>
+    static async Task<SanityResults?> ReadSanityAsync(PlanContext p)
+    {
+        var sanity = p.Get<SanityStage>();
+        if (sanity.Methods.Count == 0) return null;
+        var methods = new List<SanityMethod>();
+        foreach (var m in sanity.Methods)
+        {
+            var (similarity, classRows) = await sanity.ReadAsync(m);
+            methods.Add(new SanityMethod(m.Name, sanity.VariantsOf(m), similarity, classRows, await sanity.ReadExamplesAsync(m)));
+        }
+        var example = (await p.Get<PreprocessStage>().ReadShardAsync(0))[0];
+        return new SanityResults(sanity.Levels, methods, example);
     }
 
     static async Task PlotsAsync(PlanContext p, ArtifactWriter w)
@@ -79,6 +97,6 @@ public sealed class PlotsStage : Stage
             var m = Manifest.TryRead(p.Cache.DirectoryOf(x.Key));
             return new ReportUnit(x.Name, x.Key.Slot, x.Key.Hash, m?.DurationSeconds, m?.CreatedUtc);
         }).ToList();
-        await Reports.WriteAsync(w, c, p.Track, results, gridImages, grid, units);
+        await Reports.WriteAsync(w, c, p.Track, results, gridImages, grid, units, await ReadSanityAsync(p));
     }
 }

@@ -13,6 +13,7 @@ public static class StageList
         new PredictStage(),
         new AttributeStage(),
         new DegradeStage(),
+        new SanityStage(),
         new PlotsStage(),
     ];
 }

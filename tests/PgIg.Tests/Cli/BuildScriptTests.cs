@@ -62,7 +62,7 @@ public sealed class BuildScriptTests : IDisposable
     {
         var r = await BuildSh("--target=Nonexistent");
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains("unknown target 'Nonexistent'. Valid targets: Plots, Fetch, Data, Train, Patterns, Preprocess, Predict, Attribute, Degrade, Status, Clean, Test, Build, Attribute:<method> and Degrade:<method>", r.All);
+        Assert.Contains("unknown target 'Nonexistent'. Valid targets: Plots, Fetch, Data, Train, Patterns, Preprocess, Predict, Attribute, Degrade, Sanity, Status, Clean, Test, Build, Attribute:<method>, Degrade:<method> and Sanity:<method>", r.All);
         NoColourCodes(r);
     }
 
