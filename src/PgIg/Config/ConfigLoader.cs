@@ -212,7 +212,7 @@ public static class ConfigLoader
         string[] valid = [DegradeConfig.Mean, DegradeConfig.Road];
         if (!r.Has("replacement")) return [DegradeConfig.Mean];
         var node = r.NodeOf("replacement");
-        var list = node is YamlSequenceNode ? r.StringList("replacement")! : [r.Choice("replacement", DegradeConfig.Mean, valid)];
+        var list = node is YamlSequenceNode ? r.StringList("replacement")! : [r.String("replacement")!];
         var seq = node as YamlSequenceNode;
         foreach (var (v, i) in list.Select((v, i) => (v, i)))
             if (!valid.Contains(v))
