@@ -285,7 +285,7 @@ Task("Plots")
         // as pgig's Reports.Publish: drop result files of an earlier config that this one does not make
         var names = cached.Select(f => f.GetFilename().FullPath).ToHashSet();
         foreach (var old in GetFiles($"{dest.FullPath}/*").Where(f => !names.Contains(f.GetFilename().FullPath)
-            && System.Text.RegularExpressions.Regex.IsMatch(f.GetFilename().FullPath, @"^((degradation(_(lerf|random|morf))?|summary(_(lerf|morf))?|saliency)\.(csv|png|svg)|sanity(_class)?\.csv|sanity_(maps|spearman_abs|spearman|ssim)\.(png|svg))$")))
+            && System.Text.RegularExpressions.Regex.IsMatch(f.GetFilename().FullPath, @"^((degradation(_(lerf|random|morf|insertion))?(_road)?|summary(_(lerf|morf|insertion))?(_road)?|saliency)\.(csv|png|svg)|pairwise(_road)?\.csv|pairwise_(morf|lerf|insertion)(_road)?\.(png|svg)|report\.html|sanity(_class)?\.csv|sanity_(maps|spearman_abs|spearman|ssim)\.(png|svg))$")))
             DeleteFile(old);
         foreach (var f in cached) CopyFile(f, dest.CombineWithFilePath(f.GetFilename()));
         var shown = System.IO.Path.GetRelativePath(System.Environment.CurrentDirectory, dest.FullPath);

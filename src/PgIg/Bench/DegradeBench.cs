@@ -39,7 +39,8 @@ public static class DegradeBench
         model == "vgg16" ? (9, quick ? 10 : 100) : (4, 49);
 
     /// <summary>Every model of the plan at its settings; returns the markdown section and logs progress.</summary>
-    public static string Run(BenchPlan plan, int? steps, IncrementalTuning tuning, string command, TextWriter log)
+    /// <param name="road">Both engines replace by ROAD's noisy linear imputation (noise 0.01 of a 0–255 range per channel) instead of the patch mean.</param>
+    public static string Run(BenchPlan plan, int? steps, IncrementalTuning tuning, string command, TextWriter log, bool road = false)
     {
         var load = MachineInfo.LoadAverage();
         var wall = Stopwatch.StartNew();
@@ -48,7 +49,7 @@ public static class DegradeBench
         {
             var s = plan.SettingsFor(model);
             log.Write($"{model} degradation, full vs incremental in alternation ({s.Images} images, batch {s.Batch}) ... ");
-            var row = Measure(model, s, steps, tuning);
+            var row = Measure(model, s, steps, tuning, road);
             log.WriteLine($"{row.FullBestSeconds / row.Images:G3} vs {row.IncrementalBestSeconds / row.Images:G3} s/image: " +
                 $"speed-up {row.SpeedUp:0.00}, median {row.MedianSpeedUp:0.00}, CPU {row.CpuSpeedUp:0.00} (max |Δp| {row.MaxAbsDifference:0.##e+0})");
             rows.Add(row);
@@ -56,7 +57,7 @@ public static class DegradeBench
         return Format(rows, MachineInfo.Current(), command, DateTimeOffset.Now, wall.Elapsed.TotalSeconds, load, MachineInfo.LoadAverage());
     }
 
-    public static DegradeComparison Measure(string model, BenchSettings s, int? steps, IncrementalTuning tuning)
+    public static DegradeComparison Measure(string model, BenchSettings s, int? steps, IncrementalTuning tuning, bool road = false)
     {
         using var scope = torch.NewDisposeScope();
         var (patch, defaultSteps) = Defaults(model, s.Quick);
@@ -77,13 +78,16 @@ public static class DegradeBench
             var slice = TensorIndex.Slice(i, Math.Min(s.Images, i + s.Batch));
             batches.Add((images[slice], net.Probabilities(images[slice]).argmax(-1), order[slice]));
         }
+        // ROAD: one seeded noise field per image, 0.01 of a 255-wide pixel range (VGG16's input units) in every channel
+        var noise = road ? Stages.RoadNoise.Fields(images.cpu(), ids, s.Seed, Enumerable.Repeat(2.55, (int)images.shape[1]).ToArray()).to(device) : null;
+        var noiseOf = batches.Select((b, k) => noise?[TensorIndex.Slice(k * s.Batch, k * s.Batch + b.X.shape[0])]).ToList();
 
         Tensor? fullCurves = null, incrementalCurves = null;
         Func<Tensor> Engine(bool incremental, DegradeOptions options) => () =>
         {
-            var curves = batches.Select(b => incremental
-                ? IncrementalDegrader.Curves(net, b.X, b.Classes, b.Order, options, s.MemoryBudgetBytes, tuning)
-                : Degrader.Curves(net, b.X, b.Classes, b.Order, options, s.MemoryBudgetBytes)).ToList();
+            var curves = batches.Select((b, k) => incremental
+                ? IncrementalDegrader.Curves(net, b.X, b.Classes, b.Order, options with { RoadNoise = noiseOf[k] }, s.MemoryBudgetBytes, tuning)
+                : Degrader.Curves(net, b.X, b.Classes, b.Order, options with { RoadNoise = noiseOf[k] }, s.MemoryBudgetBytes)).ToList();
             Devices.Synchronize(device);
             return torch.cat(curves, 0);
         };
@@ -103,7 +107,7 @@ public static class DegradeBench
             total += Time(Engine(true, o), incrementalTimes, incrementalCpu, ref incrementalCurves);
         }
         double diff = (fullCurves! - incrementalCurves!).abs().max().ToDouble();
-        return new DegradeComparison(model, s.Images, s.Batch, o.NPatches, patch, fullTimes.Count, fullTimes.Min(), Median(fullTimes),
+        return new DegradeComparison(road ? model + " (ROAD)" : model, s.Images, s.Batch, o.NPatches, patch, fullTimes.Count, fullTimes.Min(), Median(fullTimes),
             incrementalTimes.Min(), Median(incrementalTimes), fullCpu.Min(), incrementalCpu.Min(), diff, tuning.FullMapFraction, tuning.WindowThreads, torch.get_num_threads());
     }
 

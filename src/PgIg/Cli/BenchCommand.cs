@@ -42,12 +42,13 @@ public static class BenchCommand
         };
         var windowThreads = WholeNumbers.WithDefault("--window-threads",
             "with --degrade: intra-op threads of the incremental engine's per-step windows (0: as --threads)", defaults.WindowThreads);
+        var road = new Option<bool>("--road") { Description = "with --degrade: both engines replace patches by ROAD's noisy linear imputation instead of the patch mean" };
         var child = new Option<string?>("--child") { Description = "internal: run one unit (method, autograd or compare) and print its JSON", Hidden = true };
 
         var cmd = new Command("bench", "time every method on random-weight Fashion CNN and VGG16 models (images/s, passes/s, GFLOP/s, peak RSS)")
         {
             model, methods, images, batch, budget, threads, trials, timeBudget, seed, outFile, quick, noOriginal, inProcess, device, profile,
-            degrade, steps, fullMapFraction, windowThreads, child,
+            degrade, steps, fullMapFraction, windowThreads, road, child,
         };
         cmd.SetAction((r, ct) => PgIgCli.Guard(() =>
         {
@@ -82,13 +83,13 @@ public static class BenchCommand
 
             var command = "pgig " + string.Join(" ", r.Tokens.Select(tok => tok.Value.Contains(' ') ? $"\"{tok.Value}\"" : tok.Value));
             bool degradeMode = r.GetValue(degrade);
-            if (!degradeMode && (r.GetValue(steps) is not null || r.GetResult(fullMapFraction) is { Implicit: false } || r.GetResult(windowThreads) is { Implicit: false }))
-                throw new ArgumentException("--steps, --full-map-fraction and --window-threads apply only with --degrade");
+            if (!degradeMode && (r.GetValue(steps) is not null || r.GetResult(fullMapFraction) is { Implicit: false } || r.GetResult(windowThreads) is { Implicit: false } || r.GetValue(road)))
+                throw new ArgumentException("--steps, --full-map-fraction, --window-threads and --road apply only with --degrade");
             if (r.GetValue(windowThreads) < 0) throw new ArgumentException("--window-threads must be 0 (as --threads) or positive");
             if (r.GetValue(steps) is < 1) throw new ArgumentException("--steps must be positive");
             if (r.GetValue(fullMapFraction) is < 0 or > 1) throw new ArgumentException("--full-map-fraction must lie in [0, 1]");
             var markdown = degradeMode
-                ? DegradeBench.Run(plan, r.GetValue(steps), new Degradation.IncrementalTuning(r.GetValue(fullMapFraction), r.GetValue(windowThreads)), command, Console.Error)
+                ? DegradeBench.Run(plan, r.GetValue(steps), new Degradation.IncrementalTuning(r.GetValue(fullMapFraction), r.GetValue(windowThreads)), command, Console.Error, r.GetValue(road))
                 : BenchMarkdown.Format(BenchSuite.Run(plan, Console.Error), MachineInfo.Current(), command, DateTimeOffset.Now);
             Console.WriteLine(markdown);
             if (r.GetValue(outFile) is { } path)

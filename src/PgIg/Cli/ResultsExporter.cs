@@ -113,7 +113,9 @@ public static class ResultsExporter
                 var curves = new float[(long)n * np];
                 var index = ids.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i);
                 var seen = new bool[n];
-                foreach (var u in plan.Get(order == "random" ? DegradeStage.RandomOrderStage : $"Degrade:{m.Name}").Units)
+                // the curves of the first listed replacement (mean unless degrade.replacement starts with road)
+                foreach (var u in plan.Get(order == "random" ? DegradeStage.RandomOrderStage : $"Degrade:{m.Name}").Units
+                    .Where(u => DegradeStage.ReplacementOf(u.Key) == c.Degrade.Replacements[0]))
                     foreach (var r in (await ParquetFiles.ReadAsync<CurveRow>(Path.Combine(plan.Cache.DirectoryOf(u.Key), "curves.parquet"))).Where(r => r.Order == order))
                     {
                         if (!index.TryGetValue(r.ImageId, out int i) || r.Curve.Length != np)

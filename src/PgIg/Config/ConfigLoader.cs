@@ -197,8 +197,32 @@ public static class ConfigLoader
             throw YamlNodeReader.Error(r.File, r.NodeOf("orders"), $"field '{r.Path}.orders' needs morf, lerf or insertion: the random order does not use the methods' maps, so it is only a reference for them");
         var d = new DegradeConfig(r.Int("patch_size", patch, 1), r.Int("n_patches", n, 1), orders,
             r.Choice("engine", DegradeConfig.Incremental, DegradeConfig.Incremental, DegradeConfig.Full));
+        var replacements = ParseReplacements(r);
+        if (replacements.Contains(DegradeConfig.Road) && orders.Contains("insertion"))
+            throw YamlNodeReader.Error(r.File, r.NodeOf("replacement"), $"field '{r.Path}.replacement' has road, which is not defined for the insertion order (its first step removes every pixel, leaving none to impute from); remove insertion from {r.Path}.orders or road from {r.Path}.replacement");
+        double noise = r.Double("road_noise", DegradeConfig.DefaultRoadNoise, 0);
+        if (r.Has("road_noise") && !replacements.Contains(DegradeConfig.Road))
+            throw YamlNodeReader.Error(r.File, r.NodeOf("road_noise"), $"field '{r.Path}.road_noise' applies only to ROAD replacement; add road to {r.Path}.replacement or remove road_noise");
         r.RejectUnknown();
-        return d;
+        return d with { Replacements = replacements, RoadNoise = noise };
+    }
+
+    /// <summary>degrade.replacement: mean, road, or a list of them (each its own units and result files).</summary>
+    static IReadOnlyList<string> ParseReplacements(YamlNodeReader r)
+    {
+        string[] valid = [DegradeConfig.Mean, DegradeConfig.Road];
+        if (!r.Has("replacement")) return [DegradeConfig.Mean];
+        var node = r.NodeOf("replacement");
+        var list = node is YamlSequenceNode ? r.StringList("replacement")! : [r.String("replacement")!];
+        var seq = node as YamlSequenceNode;
+        foreach (var (v, i) in list.Select((v, i) => (v, i)))
+            if (!valid.Contains(v))
+                throw YamlNodeReader.Error(r.File, seq?.Children[i] ?? node, $"field '{r.Path}.replacement' has '{v}'{Suggest.DidYouMean(v, valid)}; valid choices: mean, road (or a list of both)");
+        if (list.Count == 0)
+            throw YamlNodeReader.Error(r.File, node, $"field '{r.Path}.replacement' is an empty list; give mean, road or [mean, road]");
+        if (list.Distinct().Count() != list.Count)
+            throw YamlNodeReader.Error(r.File, node, $"field '{r.Path}.replacement' lists a replacement twice: [{string.Join(", ", list)}]");
+        return list;
     }
 
     static PlotsConfig ParsePlots(YamlNodeReader? r)

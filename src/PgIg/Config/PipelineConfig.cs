@@ -21,6 +21,18 @@ public sealed record PatternsConfig(string Source, string? Path, string? Sha256,
 public sealed record DegradeConfig(int PatchSize, int NPatches, IReadOnlyList<string> Orders, string Engine = DegradeConfig.Incremental)
 {
     public const string Incremental = "incremental", Full = "full";
+    /// <summary>Replacements: the patch's own per-channel mean (the original's), or ROAD's noisy linear imputation.</summary>
+    public const string Mean = "mean", Road = "road";
+    /// <summary>ROAD's default noise: standard deviation 0.01 of a [0, 1] pixel (Rong et al. 2022's reference implementation).</summary>
+    public const double DefaultRoadNoise = 0.01;
+
+    /// <summary>The replacements to run, each its own family of Degrade units and results (mean: the original's names).</summary>
+    public IReadOnlyList<string> Replacements { get; init; } = [Mean];
+    /// <summary>ROAD's noise standard deviation, in units of a [0, 1] pixel (converted per channel by the input's normalisation).</summary>
+    public double RoadNoise { get; init; } = DefaultRoadNoise;
+
+    /// <summary>The suffix of a replacement's result files and unit slots: none for mean, <c>_road</c> for road.</summary>
+    public static string Suffix(string replacement) => replacement == Mean ? "" : "_" + replacement;
 }
 
 /// <param name="YFromZero">Degradation plots start their y axis at 0 (true) or fit it to the curves (false, the default).</param>

@@ -9,7 +9,14 @@ namespace PgIg.Degradation;
 /// <param name="PositiveOnlyReplacement">B2: replace a channel only where its patch mean is &gt; 0.</param>
 /// <param name="Insertion">Insertion curve: step 0 is the fully degraded image (every patch replaced as deletion replaces
 /// it) and step s restores the s first-ranked patches; SkipTopPatch does not apply (B1 is a quirk of the original's deletion).</param>
-public sealed record DegradeOptions(int PatchSize, int NPatches, bool SkipTopPatch, bool PositiveOnlyReplacement, bool Insertion = false);
+/// <param name="RoadNoise">ROAD replacement (<see cref="NoisyLinearImputer"/>) instead of the patch mean: the batch's noise
+/// fields, B×C×H×W in input units (zeros for none); null: the patch mean. PositiveOnlyReplacement (B2) does not apply to it,
+/// nor is it defined for insertion (no pixel is known at its step 0).</param>
+public sealed record DegradeOptions(int PatchSize, int NPatches, bool SkipTopPatch, bool PositiveOnlyReplacement, bool Insertion = false, Tensor? RoadNoise = null)
+{
+    /// <summary>The rank of the patch that step s (≥ 1) removes: B1 removes ranks 1…s, otherwise ranks 0…s−1.</summary>
+    public long RankRemovedAt(long step) => SkipTopPatch ? step : step - 1;
+}
 
 /// <summary>
 /// Patch degradation (spec §7.3): at each step, the next patch in the ranking is replaced by its own
@@ -29,6 +36,8 @@ public static class Degrader
         long maxSteps = o.SkipTopPatch && !o.Insertion ? patches : patches + 1;
         if (o.NPatches > maxSteps)
             throw new InvalidOperationException($"n_patches {o.NPatches} exceeds the {patches} patches of a {h}×{w} image at patch_size {p} (at most {maxSteps} steps)");
+
+        if (o.RoadNoise is not null) return RoadCurves(net, x, classes, order, o, memoryBudgetBytes);
 
         var means = F.avg_pool2d(x, p, p);                                    // B×C×G×G: clean patch means
         // rank of each patch per image; degraded at step s iff rank in [first, s] (B1) or [0, s−1]
@@ -59,6 +68,34 @@ public static class Degrader
             var probs = net.Probabilities(stacked);
             var cls = classes.repeat(s1 - s0).unsqueeze(1);
             var pc = probs.gather(1, cls).reshape(s1 - s0, b).t();                               // B×steps
+            curves[TensorIndex.Colon, TensorIndex.Slice(s0, s1)] = pc;
+        }
+        return curves;
+    }
+
+    /// <summary>The curves under ROAD replacement: the imputed images of every step, forwarded as in <see cref="Curves"/>.</summary>
+    static Tensor RoadCurves(SequentialNet net, Tensor x, Tensor classes, Tensor order, DegradeOptions o, long memoryBudgetBytes)
+    {
+        if (o.Insertion) throw new InvalidOperationException("ROAD replacement is not defined for insertion: its step 0 has no known pixel to impute from");
+        long b = x.shape[0], patches = order.shape[1];
+        var road = new RoadBatch(x, o.RoadNoise!, o.PatchSize);
+        var orderCpu = order.to(ScalarType.Int64).cpu().contiguous().data<long>().ToArray();
+        var curves = torch.zeros(b, o.NPatches, device: x.device);
+        long perStep = b * net.ForwardBytesPerExample();
+        long left = memoryBudgetBytes - b * RoadBatch.BytesPerImage(x.shape[1], x.shape[2], x.shape[3]);
+        long stepsPerChunk = Math.Max(1, left / Math.Max(1, perStep));
+        for (long s0 = 0; s0 < o.NPatches; s0 += stepsPerChunk)
+        {
+            using var scope = torch.NewDisposeScope();
+            long s1 = Math.Min(o.NPatches, s0 + stepsPerChunk);
+            var batch = new List<Tensor>();
+            for (long s = s0; s < s1; s++)
+            {
+                if (s > 0) road.RemovePatch(k => orderCpu[k * patches + o.RankRemovedAt(s)]);
+                batch.Add(road.Images().to(x.dtype).to(x.device));
+            }
+            var probs = net.Probabilities(torch.cat(batch, 0));
+            var pc = probs.gather(1, classes.repeat(s1 - s0).unsqueeze(1)).reshape(s1 - s0, b).t();
             curves[TensorIndex.Colon, TensorIndex.Slice(s0, s1)] = pc;
         }
         return curves;

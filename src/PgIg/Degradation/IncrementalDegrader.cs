@@ -45,7 +45,8 @@ public static class IncrementalDegrader
         var orderCpu = order.to(ScalarType.Int64).cpu().contiguous().data<long>().ToArray();
 
         long elementBytes = x.ElementSize;
-        long perImage = plan.PerImageBytes(elementBytes);
+        long perImage = plan.PerImageBytes(elementBytes)
+            + (o.RoadNoise is null ? 0 : RoadBatch.BytesPerImage(x.shape[1], h, w));
         long tailRowBytes = plan.TailRowBytes(elementBytes);
         long imagesPerChunk = Math.Clamp(memoryBudgetBytes / Math.Max(1, perImage + tailRowBytes), 1, b);
         long stepsPerFlush = Math.Clamp((memoryBudgetBytes - imagesPerChunk * perImage) / Math.Max(1, imagesPerChunk * tailRowBytes), 1, o.NPatches);
@@ -56,13 +57,16 @@ public static class IncrementalDegrader
             long i1 = Math.Min(b, i0 + imagesPerChunk);
             var chunk = new Chunk(plan, x[TensorIndex.Slice(i0, i1)], classes[TensorIndex.Slice(i0, i1)], o, stepsPerFlush, tuning,
                 (k, step, pc) => curves[(i0 + k) * o.NPatches + step] = pc);
+            // ROAD: removing a patch imputes again the whole removed region it joins, so the changed box is that region's
+            var road = o.RoadNoise is null ? null : new RoadBatch(x[TensorIndex.Slice(i0, i1)], o.RoadNoise[TensorIndex.Slice(i0, i1)], p);
             for (long s = 0; s < o.NPatches; s++)
             {
                 if (s > 0)
                 {
                     // step s differs from step s − 1 by one patch: rank s under B1, rank s − 1 otherwise
-                    long rank = o.SkipTopPatch ? s : s - 1;
-                    chunk.DegradePatch(k => orderCpu[(i0 + k) * patches + rank]);
+                    long rank = o.RankRemovedAt(s);
+                    if (road is null) chunk.DegradePatch(k => orderCpu[(i0 + k) * patches + rank]);
+                    else chunk.Replace(road.RemovePatch(k => orderCpu[(i0 + k) * patches + rank]), road);
                 }
                 chunk.EndStep(s);
             }
@@ -339,6 +343,25 @@ public static class IncrementalDegrader
                 var target = _maps[0].narrow(0, k, 1).narrow(2, bd + r, p).narrow(3, bd + c, p);
                 target.copy_(_o.PositiveOnlyReplacement ? torch.where(mean.gt(0), mean, target) : mean.expand_as(target));
             }
+            var boxes = dirty;
+            for (int i = 0; i < _plan.Stages.Count; i++)
+                boxes = Propagate(i, boxes);
+        }
+
+        /// <summary>Copies each image's changed box (ROAD) from <paramref name="road"/> into the input and updates every stored map.</summary>
+        public void Replace(PixelBox[] changed, RoadBatch road)
+        {
+            var dirty = new Box[_n];
+            long bd = _plan.Borders[0];
+            using (torch.NewDisposeScope())
+                for (int k = 0; k < _n; k++)
+                {
+                    var b = changed[k];
+                    if (b.IsEmpty) continue;
+                    dirty[k] = new Box(b.R0, b.R1, b.C0, b.C1);
+                    _maps[0].narrow(0, k, 1).narrow(2, bd + b.R0, b.R1 - b.R0).narrow(3, bd + b.C0, b.C1 - b.C0)
+                        .copy_(road.Window(k, b).to(_maps[0].dtype).to(_maps[0].device));
+                }
             var boxes = dirty;
             for (int i = 0; i < _plan.Stages.Count; i++)
                 boxes = Propagate(i, boxes);

@@ -48,23 +48,14 @@ public sealed class Fingerprints
     /// <summary>Runs a probe, without any memo.</summary>
     public static string Compute(Action<NumericDigest> probe, double perturbation = 0)
     {
-        // probes are tiny: one thread is fastest (more only spin, 5× the CPU time on a busy machine) and keeps the
-        // thread count out of their results; the lock keeps concurrent probes from restoring each other's setting
-        lock (OneThread)
-        {
-            int threads = TorchSharp.torch.get_num_threads();
-            if (threads != 1) TorchSharp.torch.set_num_threads(1);
-            try
-            {
-                var digest = new NumericDigest(perturbation);
-                probe(digest);
-                return digest.Hash[..16];
-            }
-            finally { if (threads != 1) TorchSharp.torch.set_num_threads(threads); }
-        }
+        // Probes run at the process's thread count: rounding (NumericDigest) absorbs what the thread count changes. They
+        // once pinned torch to one thread (cheaper on tensors this small), but set_num_threads is process-wide and
+        // toggling it changed the last bits of later computations in the same process (a Sanity unit recomputed after
+        // a probe differed from its first computation), which byte-identical reruns cannot allow.
+        var digest = new NumericDigest(perturbation);
+        probe(digest);
+        return digest.Hash[..16];
     }
-
-    static readonly object OneThread = new();
 
     string FileOf(string id) => Path.Combine(_memoDir!, Hashing.Sha256Hex(id)[..32]);
 

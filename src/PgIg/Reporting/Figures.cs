@@ -11,12 +11,12 @@ namespace PgIg.Reporting;
 /// <summary>Renders the Plots stage's figures: degradation curves, AUC/AOPC summary, saliency grid.</summary>
 public static class Figures
 {
-    public static void Write(ArtifactWriter w, PipelineConfig c, ITrack track, IReadOnlyList<CurveSummary> summaries,
-        List<ImageRow> gridImages, List<(string Method, List<MapRow> Maps)> gridMaps)
+    /// <summary>The degradation and summary figures of one replacement (mean: the original's names; road: suffixed <c>_road</c>, titled ROAD).</summary>
+    public static void Write(ArtifactWriter w, PipelineConfig c, ITrack track, IReadOnlyList<CurveSummary> summaries, string replacement = DegradeConfig.Mean)
     {
         int n = summaries.FirstOrDefault()?.Images ?? 0;
-        // the config's name leads the subtitle (README: "shown in plot subtitles"), so figures of different runs are told apart
-        string subtitle = $"{c.Name}: {track.DatasetLabel}, {n} images, {c.Quirks.Describe(c.Protocol)}, {c.Degrade.PatchSize}×{c.Degrade.PatchSize} patches";
+        string subtitle = Subtitle(c, track, n, replacement);
+        string family = DegradeConfig.Suffix(replacement), road = RoadTitle(replacement);
         var pairs = PatternPairs(c);
 
         foreach (var order in c.Degrade.Orders)
@@ -25,7 +25,7 @@ public static class Figures
             // MoRF is judged against random removal: its curve is the reference line (black, the baseline style)
             var randomCurve = summaries.FirstOrDefault(s => s.Order == "random");
             if (order == "morf" && randomCurve is not null) curves.Add(new CurveSeries(MethodStyles.RandomMethod, randomCurve.MeanCurve));
-            string suffix = order == "morf" ? "" : "_" + order;
+            string suffix = (order == "morf" ? "" : "_" + order) + family;
             string orderText = order switch
             {
                 "morf" => "MoRF, most relevant first", "lerf" => "LeRF, least relevant first",
@@ -33,7 +33,7 @@ public static class Figures
             };
             DegradationPlot.Save(curves, new DegradationPlotOptions
             {
-                Title = c.Plots.Title ?? $"Degradation ({orderText}): mean p(predicted class)",
+                Title = c.Plots.Title is { } t ? t + (road.Length > 0 ? $" ({RoadName})" : "") : $"Degradation ({orderText}{road}): mean p(predicted class)",
                 Subtitle = subtitle, PatternPairs = pairs, YFromZero = c.Plots.YFromZero,
                 XLabel = order == "insertion" ? "# patches restored (from the fully degraded image)" : "# patches degraded",
             }, w.PathOf($"degradation{suffix}.png"), w.PathOf($"degradation{suffix}.svg"));
@@ -48,17 +48,34 @@ public static class Figures
         string reference = random is null ? "" : $"; random order: AUC {random.Auc.Value:0.000}, AOPC {random.Aopc.Value:0.000}";
         foreach (var order in ranked)
         {
-            string suffix = order == ranked[0] ? "" : "_" + order;
+            string suffix = (order == ranked[0] ? "" : "_" + order) + family;
             var rows = summaries.Where(s => s.Order == order)
                 .Select(s => new SummaryRow(s.Method, s.Auc.Value, s.Auc.Low, s.Auc.High, s.Aopc.Value, s.Aopc.Low, s.Aopc.High)).ToList();
-            SummaryPlot.Save(rows, $"Area under the degradation curve ({OrderLabel(order)}) and AOPC, 95% bootstrap CI",
+            SummaryPlot.Save(rows, $"Area under the degradation curve ({OrderLabel(order)}{road}) and AOPC, 95% bootstrap CI",
                 subtitle + reference, pairs, w.PathOf($"summary{suffix}.png"), w.PathOf($"summary{suffix}.svg"),
                 higherAucIsBetter: PairedStatistics.HigherIsBetter(order));
             w.RegisterFile($"summary{suffix}.png");
             w.RegisterFile($"summary{suffix}.svg");
         }
+    }
 
+    /// <summary>What a ROAD figure's title says of its replacement.</summary>
+    public const string RoadName = "ROAD: noisy linear imputation";
+
+    static string RoadTitle(string replacement) => replacement == DegradeConfig.Road ? $", {RoadName}" : "";
+
+    // the config's name leads the subtitle (README: "shown in plot subtitles"), so figures of different runs are told apart
+    static string Subtitle(PipelineConfig c, ITrack track, int images, string replacement) =>
+        $"{c.Name}: {track.DatasetLabel}, {images} images, " +
+        c.Quirks.Describe(c.Protocol) + (replacement == DegradeConfig.Road ? $", ROAD replacement (noise {c.Degrade.RoadNoise.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)}; B2 does not apply)" : "") +
+        $", {c.Degrade.PatchSize}×{c.Degrade.PatchSize} patches";
+
+    /// <summary>The saliency grid: input | one column per method.</summary>
+    public static void WriteSaliency(ArtifactWriter w, PipelineConfig c, ITrack track, int imageCount,
+        List<ImageRow> gridImages, List<(string Method, List<MapRow> Maps)> gridMaps)
+    {
         if (gridImages.Count == 0) return;
+        string subtitle = Subtitle(c, track, imageCount, DegradeConfig.Mean);
         using var scope = torch.NewDisposeScope();
         var inputs = track.ToInput(gridImages);
         long h = inputs.shape[2], wd = inputs.shape[3];
@@ -79,8 +96,9 @@ public static class Figures
     }
 
     /// <summary>One matrix per ranked order: pairwise_&lt;order&gt;.png/svg, cells oriented so red means the row method is better.</summary>
-    public static void WritePairwise(ArtifactWriter w, PipelineConfig c, ITrack track, IReadOnlyList<PairwiseResult> pairwise)
+    public static void WritePairwise(ArtifactWriter w, PipelineConfig c, ITrack track, IReadOnlyList<PairwiseResult> pairwise, string replacement = DegradeConfig.Mean)
     {
+        string family = DegradeConfig.Suffix(replacement), road = RoadTitle(replacement);
         foreach (var order in c.Degrade.Orders.Where(o => o != "random"))
         {
             var rows = pairwise.Where(r => r.Order == order).ToList();
@@ -95,11 +113,11 @@ public static class Figures
             }).ToList();
             int n = rows.Max(r => r.Images);
             string better = PairedStatistics.HigherIsBetter(order) ? "higher" : "lower";
-            PairwiseMatrix.Save(methods, cells, $"Paired comparison ({OrderLabel(order)}): mean AUC advantage of row over column",
+            PairwiseMatrix.Save(methods, cells, $"Paired comparison ({OrderLabel(order)}{road}): mean AUC advantage of row over column",
                 $"{c.Name}: {track.DatasetLabel}, {n} images, paired per image; {better} AUC is better; red = row better",
-                $"row's AUC advantage (positive = row better)", w.PathOf($"pairwise_{order}.png"), w.PathOf($"pairwise_{order}.svg"));
-            w.RegisterFile($"pairwise_{order}.png");
-            w.RegisterFile($"pairwise_{order}.svg");
+                $"row's AUC advantage (positive = row better)", w.PathOf($"pairwise_{order}{family}.png"), w.PathOf($"pairwise_{order}{family}.svg"));
+            w.RegisterFile($"pairwise_{order}{family}.png");
+            w.RegisterFile($"pairwise_{order}{family}.svg");
         }
     }
 

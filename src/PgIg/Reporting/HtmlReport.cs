@@ -23,8 +23,7 @@ public static class HtmlReport
 {
     public const string FileName = "report.html";
 
-    public static async Task WriteAsync(ArtifactWriter w, PipelineConfig c, ITrack track, IReadOnlyList<CurveSummary> summaries,
-        IReadOnlyList<PairwiseResult> pairwise, IReadOnlyList<ReportUnit> units,
+    public static async Task WriteAsync(ArtifactWriter w, PipelineConfig c, ITrack track, IReadOnlyList<ReplacementResults> results, IReadOnlyList<ReportUnit> units,
         (List<SanitySummaryRow> Cascade, List<ClassSummaryRow> Class)? sanity = null)
     {
         var h = new StringBuilder();
@@ -36,25 +35,32 @@ public static class HtmlReport
          .Append("th{background:#f0f0f0}td.l,th.l{text-align:left}tr.sig td{background:#fff4e0}")
          .Append("img{max-width:100%;border:1px solid #ddd;margin:.5em 0}pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.85em}")
          .Append("code{font-size:.85em}</style></head><body>\n");
-        int images = summaries.FirstOrDefault()?.Images ?? 0;
+        int images = results.FirstOrDefault()?.Summaries.FirstOrDefault()?.Images ?? 0;
         h.Append("<h1>").Append(HtmlEncode(title)).Append("</h1>\n<p>")
          .Append(HtmlEncode($"{track.DatasetLabel}, {images} images, {c.Quirks.Describe(c.Protocol)}, {c.Degrade.PatchSize}×{c.Degrade.PatchSize} patches, orders: {string.Join(", ", c.Degrade.Orders)}; seed {c.Seed}."))
          .Append("</p>\n");
 
-        h.Append("<h2>Summary</h2>\n<p>AUC and AOPC per method and order, 95% percentile bootstrap intervals over images. MoRF: lower AUC is better; LeRF and insertion: higher.</p>\n");
-        Table(h, ["method", "order", "images", "AUC", "AUC 95% CI", "AOPC", "AOPC 95% CI"], summaries.Select(s => new[]
+        foreach (var (replacement, summaries, pairwise) in results)
         {
-            s.Method, s.Order, s.Images.ToString(CultureInfo.InvariantCulture), N(s.Auc.Value), $"[{N(s.Auc.Low)}, {N(s.Auc.High)}]",
-            N(s.Aopc.Value), $"[{N(s.Aopc.Low)}, {N(s.Aopc.High)}]",
-        }), leftColumns: 2);
+            // mean keeps the original headings; ROAD's sections say which replacement they are
+            string heading = replacement == DegradeConfig.Road ? $" ({Figures.RoadName})" : "";
+            if (replacement == DegradeConfig.Road)
+                h.Append("<h2>ROAD replacement</h2>\n<p>").Append(HtmlEncode(RoadNote(c))).Append("</p>\n");
+            h.Append("<h2>Summary").Append(HtmlEncode(heading)).Append("</h2>\n<p>AUC and AOPC per method and order, 95% percentile bootstrap intervals over images. MoRF: lower AUC is better; LeRF and insertion: higher.</p>\n");
+            Table(h, ["method", "order", "images", "AUC", "AUC 95% CI", "AOPC", "AOPC 95% CI"], summaries.Select(s => new[]
+            {
+                s.Method, s.Order, s.Images.ToString(CultureInfo.InvariantCulture), N(s.Auc.Value), $"[{N(s.Auc.Low)}, {N(s.Auc.High)}]",
+                N(s.Aopc.Value), $"[{N(s.Aopc.Low)}, {N(s.Aopc.High)}]",
+            }), leftColumns: 2);
 
-        h.Append("<h2>Paired comparison</h2>\n<p>Per-image AUC difference method A − method B on the same images: mean, paired bootstrap 95% interval, ")
-         .Append("two-sided sign-flip permutation p and its Holm adjustment within the order. Highlighted rows: p<sub>Holm</sub> &lt; 0.05.</p>\n");
-        Table(h, ["method A", "method B", "order", "images", "mean diff", "95% CI", "p", "p (Holm)", "better"], pairwise.Select(r => new[]
-        {
-            r.MethodA, r.MethodB, r.Order, r.Images.ToString(CultureInfo.InvariantCulture), N(r.MeanDiff), $"[{N(r.CiLow)}, {N(r.CiHigh)}]",
-            r.PValue.ToString("G3", CultureInfo.InvariantCulture), r.PHolm.ToString("G3", CultureInfo.InvariantCulture), r.Better,
-        }), leftColumns: 3, highlight: row => row[8] != "none");
+            h.Append("<h2>Paired comparison").Append(HtmlEncode(heading)).Append("</h2>\n<p>Per-image AUC difference method A − method B on the same images: mean, paired bootstrap 95% interval, ")
+             .Append("two-sided sign-flip permutation p and its Holm adjustment within the order. Highlighted rows: p<sub>Holm</sub> &lt; 0.05.</p>\n");
+            Table(h, ["method A", "method B", "order", "images", "mean diff", "95% CI", "p", "p (Holm)", "better"], pairwise.Select(r => new[]
+            {
+                r.MethodA, r.MethodB, r.Order, r.Images.ToString(CultureInfo.InvariantCulture), N(r.MeanDiff), $"[{N(r.CiLow)}, {N(r.CiHigh)}]",
+                r.PValue.ToString("G3", CultureInfo.InvariantCulture), r.PHolm.ToString("G3", CultureInfo.InvariantCulture), r.Better,
+            }), leftColumns: 3, highlight: row => row[8] != "none");
+        }
 
         if (sanity is { } sc) Sanity(h, c, sc.Cascade, sc.Class);
 
@@ -90,6 +96,13 @@ public static class HtmlReport
         await File.WriteAllTextAsync(w.PathOf(FileName), h.ToString());
         w.RegisterFile(FileName);
     }
+
+    /// <summary>What ROAD replacement does, for the report's section.</summary>
+    static string RoadNote(PipelineConfig c) =>
+        "Removed patches are filled by ROAD's noisy linear imputation (Rong et al., ICML 2022): each removed pixel is the weighted mean " +
+        "of its 8 neighbours (direct 1/6, diagonal 1/12), solved jointly over every removed pixel of the step, plus Gaussian noise of standard " +
+        $"deviation {c.Degrade.RoadNoise.ToString("G4", CultureInfo.InvariantCulture)} of a [0, 1] pixel (seed {c.Seed}, one field per image). " +
+        "The quirk B2 (positive-only replacement) concerns the mean replacement and does not apply here.";
 
     /// <summary>Degradation curves, then summaries, then pairwise matrices, then the saliency grid, then the sanity figures; each group by name.</summary>
     static IEnumerable<string> FigureOrder(IEnumerable<string> names) =>
@@ -129,7 +142,11 @@ public static class HtmlReport
     {
         name = c.Name, track = PipelineConfig.TrackName(c.Track), protocol = c.Protocol.ToString().ToLowerInvariant(), quirks = c.Quirks.ToKeyObject(),
         seed = c.Seed, val_size = c.ValSize, batch_size = c.BatchSize, shard_size = c.ShardSize, device = c.Device,
-        degrade = new { patch_size = c.Degrade.PatchSize, n_patches = c.Degrade.NPatches, orders = c.Degrade.Orders, engine = c.Degrade.Engine },
+        degrade = new
+        {
+            patch_size = c.Degrade.PatchSize, n_patches = c.Degrade.NPatches, orders = c.Degrade.Orders, engine = c.Degrade.Engine,
+            replacement = c.Degrade.Replacements, road_noise = c.Degrade.Replacements.Contains(DegradeConfig.Road) ? c.Degrade.RoadNoise : (double?)null,
+        },
         methods = c.Methods.Select(m => m.ToKeyObject()).ToArray(),
     }, new JsonSerializerOptions { WriteIndented = true });
 

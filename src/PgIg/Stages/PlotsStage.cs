@@ -1,3 +1,5 @@
+using System.Text.Json;
+using PgIg.Config;
 using PgIg.Degradation;
 using PgIg.Models;
 using PgIg.Pipeline;
@@ -25,20 +27,30 @@ public sealed class PlotsStage : Stage
         var attribute = p.Get<AttributeStage>();
         var degrade = p.Get<DegradeStage>();
         var sanity = p.Get<SanityStage>();
-        var upstream = c.Methods.SelectMany(m => degrade.KeysOf(m).Select((k, i) => ($"{m.Name}/{i:0000}", k)))
+        // per replacement its curves; mean's names are the original's (no family part), so a mean-only key is unchanged
+        var upstream = c.Degrade.Replacements.SelectMany(r => c.Methods.SelectMany(m => degrade.KeysOf(m, r).Select((k, i) => ($"{m.Name}{Family(r)}/{i:0000}", k))))
             .Concat(c.Methods.Select(m => ($"attribute-grid:{m.Name}", attribute.KeysOf(m)[0])))
             .Append(("preprocess-grid", pre[0]))
-            .Concat(degrade.RandomOrderKeys.Select((k, i) => ($"random_order/{i:0000}", k)))
+            .Concat(c.Degrade.Replacements.SelectMany(r => degrade.RandomOrderKeysOf(r).Select((k, i) => ($"random_order{Family(r)}/{i:0000}", k))))
             // only with sanity on: a config without it keeps its Plots key
             .Concat(sanity.Methods.SelectMany(m => sanity.KeysOf(m).Select((k, i) => ($"sanity:{m.Name}/{i:0000}", k)))).ToList();
-        Key = new StageKey("plots", "plots", new CodeId("plots-v4", p.Run.Fingerprints.Of("plots/statistics", Probe)), new
+        object config = new
         {
             methods = c.Methods.Select(m => m.Name).ToArray(), plots = new { title = c.Plots.Title, grid_images = c.Plots.GridImages, y_from_zero = c.Plots.YFromZero },
             dataset = p.Track.DatasetLabel, images = data.Images.Count,
             protocol = c.Protocol.ToString().ToLowerInvariant(), quirks = c.Quirks.ToKeyObject(), name = c.Name, orders = c.Degrade.Orders, bootstrap_seed = c.Seed,
-        }, upstream);
+        };
+        if (!c.Degrade.Replacements.SequenceEqual([DegradeConfig.Mean]))
+        {
+            var node = JsonSerializer.SerializeToNode(config)!.AsObject();
+            node["replacements"] = JsonSerializer.SerializeToNode(c.Degrade.Replacements);
+            config = node;
+        }
+        Key = new StageKey("plots", "plots", new CodeId("plots-v4", p.Run.Fingerprints.Of("plots/statistics", Probe)), config, upstream);
         return [Planned([new StageUnit(Key, upstream.Select(u => u.Item2).ToList(), w => PlotsAsync(p, w))])];
     }
+
+    static string Family(string replacement) => replacement == DegradeConfig.Mean ? "" : "/" + replacement;
 
     /// <summary>Fingerprint probe of the numbers in the CSVs: summaries (AUC, AOPC, bootstrap intervals) and the pairwise
     /// comparison of three methods' fixed curves (6 images, 8 steps) per order. The figures' drawing is versioned by hand.</summary>
@@ -77,17 +89,22 @@ public sealed class PlotsStage : Stage
         var c = p.Config;
         var attribute = p.Get<AttributeStage>();
         var degrade = p.Get<DegradeStage>();
-        var results = new Dictionary<string, List<CurveRow>>();
-        foreach (var m in c.Methods)
+        var families = new Dictionary<string, Dictionary<string, List<CurveRow>>>();
+        foreach (var r in c.Degrade.Replacements)
         {
-            var all = new List<CurveRow>();
-            for (int i = 0; i < degrade.KeysOf(m).Count; i++) all.AddRange(await degrade.ReadCurvesAsync(m, i));
-            results[m.Name] = all;
+            var results = new Dictionary<string, List<CurveRow>>();
+            foreach (var m in c.Methods)
+            {
+                var all = new List<CurveRow>();
+                for (int i = 0; i < degrade.KeysOf(m, r).Count; i++) all.AddRange(await degrade.ReadCurvesAsync(m, i, r));
+                results[m.Name] = all;
+            }
+            // the random order's curves are one set for all methods; every method's series list carries them
+            var random = new List<CurveRow>();
+            for (int i = 0; i < degrade.RandomOrderKeysOf(r).Count; i++) random.AddRange(await degrade.ReadCurvesAsync(null, i, r));
+            foreach (var list in results.Values) list.AddRange(random);
+            families[r] = results;
         }
-        // the random order's curves are one set for all methods; every method's series list carries them
-        var random = new List<CurveRow>();
-        for (int i = 0; i < degrade.RandomOrderKeys.Count; i++) random.AddRange(await degrade.ReadCurvesAsync(null, i));
-        foreach (var list in results.Values) list.AddRange(random);
         var grid = new List<(string Method, List<MapRow> Maps)>();
         foreach (var m in c.Methods) grid.Add((m.Name, (await attribute.ReadMapsAsync(m, 0)).Take(c.Plots.GridImages).ToList()));
         var gridImages = (await p.Get<PreprocessStage>().ReadShardAsync(0)).Take(c.Plots.GridImages).ToList();
@@ -97,6 +114,6 @@ public sealed class PlotsStage : Stage
             var m = Manifest.TryRead(p.Cache.DirectoryOf(x.Key));
             return new ReportUnit(x.Name, x.Key.Slot, x.Key.Hash, m?.DurationSeconds, m?.CreatedUtc);
         }).ToList();
-        await Reports.WriteAsync(w, c, p.Track, results, gridImages, grid, units, await ReadSanityAsync(p));
+        await Reports.WriteAsync(w, c, p.Track, families, gridImages, grid, units, await ReadSanityAsync(p));
     }
 }

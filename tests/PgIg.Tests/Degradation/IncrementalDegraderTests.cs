@@ -18,7 +18,7 @@ public class IncrementalDegraderTests(ITestOutputHelper output)
     /// Float32 random nets from space-separated tokens: convN (3×3, pad 1), convNkKpP, convNkKpPsS (stride S),
     /// poolKsS (max-pool; pool = 2×2/2), avgKsS (average pool), relu, id, flatten, denseN. He-scaled weights, biases 0.1·N(0, 1).
     /// </summary>
-    static SequentialNet Net(string layout, long[] inputShape, long seed)
+    internal static SequentialNet Net(string layout, long[] inputShape, long seed)
     {
         var gen = new Generator((ulong)seed);
         var layers = new List<Layer>();
@@ -62,7 +62,7 @@ public class IncrementalDegraderTests(ITestOutputHelper output)
         return new SequentialNet(layers, inputShape);
     }
 
-    static Tensor Orders(Tensor x, int patch, DegradationOrder order, long seed)
+    internal static Tensor Orders(Tensor x, int patch, DegradationOrder order, long seed)
     {
         using var gen = new Generator((ulong)seed);
         var saliency = torch.randn(x.shape, generator: gen);   // a random attribution map per image
