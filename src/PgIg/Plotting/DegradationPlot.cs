@@ -101,8 +101,8 @@ public static class DegradationPlot
         int nMax = curves.Max(c => c.Mean.Length);
         bool markers = nMax <= 15;
 
-        // random is drawn last (on top) because it is the reference every method is judged against
-        foreach (string name in order.Where(n => !styles[n].IsBaseline).Append(MethodStyles.RandomMethod))
+        // the random baselines are drawn last (on top) because they are the references every method is judged against
+        foreach (string name in order.Where(n => !styles[n].IsBaseline).Append(MethodStyles.RandomOrder).Append(MethodStyles.RandomMethod))
         {
             if (!byName.TryGetValue(name, out CurveSeries? c)) continue;
             MethodStyle s = styles[name];

@@ -18,7 +18,7 @@ public sealed record MethodStyle(string Method, string BaseMethod, SKColor Color
     public bool Dashed => IsPattern;
 
     /// <summary>On/off lengths of the line (pixels at line width 2.5); empty for a solid line.</summary>
-    public float[] DashPattern => !IsPattern ? [] : (Variant % 4) switch
+    public float[] DashPattern => Method == MethodStyles.RandomOrder ? [2.5f, 3.5f] : !IsPattern ? [] : (Variant % 4) switch
     {
         0 => [10, 6],           // dashed
         1 => [2.5f, 3.5f],      // dotted
@@ -45,6 +45,10 @@ public static class MethodStyles
 {
     public const string PatternPrefix = "pattern_";
     public const string RandomMethod = "random";
+
+    /// <summary>The random patch order's curve, drawn as a reference line beside the methods (grey, dotted); distinct from
+    /// <see cref="RandomMethod"/>, the random map, which a config may list as a method in the same figure.</summary>
+    public const string RandomOrder = "random_order";
 
     /// <summary>matplotlib's tab10.</summary>
     public static IReadOnlyList<SKColor> Tab10 { get; } =
@@ -97,7 +101,7 @@ public static class MethodStyles
     {
         List<string> names = methods.Distinct(StringComparer.Ordinal).ToList();
         var baseColor = new Dictionary<string, SKColor>(StringComparer.Ordinal);
-        var unknownBases = names.Where(m => m != RandomMethod).Select(m => BaseOf(m, patternPairs))
+        var unknownBases = names.Where(m => m != RandomMethod && m != RandomOrder).Select(m => BaseOf(m, patternPairs))
             .Where(b => !KnownSlots.ContainsKey(b)).Distinct(StringComparer.Ordinal)
             .OrderBy(b => b, StringComparer.Ordinal).ToList();
 
@@ -112,7 +116,7 @@ public static class MethodStyles
 
         // variants: methods sharing base and kind, numbered independently of the order given (so every figure
         // agrees), the canonical name (X, pattern_X) first
-        var variant = names.Where(m => m != RandomMethod)
+        var variant = names.Where(m => m != RandomMethod && m != RandomOrder)
             .GroupBy(m => (Base: BaseOf(m, patternPairs), Pattern: IsPattern(m, patternPairs)))
             .SelectMany(g => g.OrderBy(m => m == (g.Key.Pattern ? PatternPrefix + g.Key.Base : g.Key.Base) ? 0 : 1)
                 .ThenBy(m => m, StringComparer.Ordinal).Select((m, i) => (m, i)))
@@ -124,6 +128,11 @@ public static class MethodStyles
             if (m == RandomMethod)
             {
                 result[m] = new MethodStyle(m, m, SKColors.Black, IsPattern: false, IsBaseline: true);
+                continue;
+            }
+            if (m == RandomOrder)
+            {
+                result[m] = new MethodStyle(m, m, SKColors.Gray, IsPattern: false, IsBaseline: true);
                 continue;
             }
             string b = BaseOf(m, patternPairs);

@@ -24,7 +24,7 @@ public static class Figures
             var curves = summaries.Where(s => s.Order == order).Select(s => new CurveSeries(s.Method, s.MeanCurve)).ToList();
             // MoRF is judged against random removal: its curve is the reference line (black, the baseline style)
             var randomCurve = summaries.FirstOrDefault(s => s.Order == "random");
-            if (order == "morf" && randomCurve is not null) curves.Add(new CurveSeries(MethodStyles.RandomMethod, randomCurve.MeanCurve));
+            if (order == "morf" && randomCurve is not null) curves.Add(new CurveSeries(MethodStyles.RandomOrder, randomCurve.MeanCurve));
             string suffix = (order == "morf" ? "" : "_" + order) + family;
             string orderText = order switch
             {

@@ -59,8 +59,8 @@ public class ReportTests : IDisposable
             Assert.Contains(r[9], new[] { r[0], r[1], "none" });
         }
         // the MoRF figure carries the random order as its reference line; LeRF's does not
-        Assert.Matches(@">\s*random\s*<", File.ReadAllText(Path.Combine(dir, "degradation.svg")));
-        Assert.DoesNotMatch(@">\s*random\s*<", File.ReadAllText(Path.Combine(dir, "degradation_lerf.svg")));
+        Assert.Matches(@">\s*random_order\s*<", File.ReadAllText(Path.Combine(dir, "degradation.svg")));
+        Assert.DoesNotMatch(@">\s*random_order\s*<", File.ReadAllText(Path.Combine(dir, "degradation_lerf.svg")));
 
         foreach (var f in new[] { "summary.png", "summary.svg", "summary_lerf.png", "summary_lerf.svg", "degradation_random.svg",
             "pairwise_morf.png", "pairwise_morf.svg", "pairwise_lerf.png", "pairwise_lerf.svg" })

@@ -44,6 +44,24 @@ public class PlotOutputTests
     }
 
     [Fact]
+    public void Degradation_plot_draws_the_random_map_and_the_random_order_reference_as_two_series()
+    {
+        // the random method (a random map) and the random order's reference line in one MoRF figure, as
+        // config/fashion-mnist.yaml makes them; they used to share a name and the figure failed
+        string dir = PlotTestData.OutDir("degradation-random-order");
+        string png = Path.Combine(dir, "d.png"), svg = Path.Combine(dir, "d.svg");
+        var curves = PlotTestData.Curves(n: 5, bands: false).Where(c => c.Name is "random" or "integrate_grad").ToList();
+        curves.Add(new CurveSeries(MethodStyles.RandomOrder, [1, 0.9, 0.85, 0.8, 0.78]));
+
+        DegradationPlot.Save(curves, new DegradationPlotOptions(), png, svg);
+
+        AssertSvg(svg, "random", "random_order", "integrate_grad");
+        var styles = MethodStyles.Assign(curves.Select(c => c.Name));
+        Assert.NotEqual(styles["random"].Color, styles[MethodStyles.RandomOrder].Color);
+        Assert.NotEqual(styles["random"].DashPattern, styles[MethodStyles.RandomOrder].DashPattern);
+    }
+
+    [Fact]
     public void Degradation_plot_handles_a_short_run_without_bands()
     {
         string dir = PlotTestData.OutDir("degradation-short");
