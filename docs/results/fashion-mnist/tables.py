@@ -39,10 +39,11 @@ for protocol in ["faithful", "corrected"]:
             print("|---|---|---|---|---|")
             a = auc[PGIG]
             print(f"| PGIG | {fmt(a['auc'])} [{fmt(a['auc_low'])}, {fmt(a['auc_high'])}] | | | |")
+            rand = next((r for r in s if r["order"] == "random"), None)
             for m, name in RIVALS + [("random_order", "random order")]:
-                if m not in auc:
+                r = auc.get(m) or (rand if m == "random_order" else None)
+                if r is None:
                     continue
-                r = auc[m]
                 pair = next((x for x in p if x["order"] == order and {x["method_a"], x["method_b"]} == {PGIG, m}), None)
                 if pair is None:
                     continue
@@ -69,3 +70,14 @@ for protocol in ["faithful", "corrected"]:
             ref = [r for r in s if r["layer"] == "random_map" and r["metric"] == "spearman_abs"]
             if ref:
                 print(f"| random-map reference | | {fmt(ref[0]['mean'])} | |")
+    classes = os.path.join(base, "sanity_class.csv")
+    if os.path.exists(classes):
+        print(f"\n#### {protocol}, class sensitivity: Spearman of |map| between the predicted and the second most probable class\n")
+        print("| method | Spearman of \\|map\\| [95% CI] | signed Spearman | SSIM |")
+        print("|---|---|---|---|")
+        c = rows(classes)
+        for m in [PGIG, "pattern_vanilla_grad", "integrate_grad", "grad_x_input", "vanilla_grad"]:
+            cell = {r["metric"]: r for r in c if r["method"] == m and r["patterns"] in ("original", "none")}
+            if cell:
+                a = cell["spearman_abs"]
+                print(f"| {NAMES.get(m, m)} | {fmt(a['mean'])} [{fmt(a['ci_low'])}, {fmt(a['ci_high'])}] | {fmt(cell['spearman']['mean'])} | {fmt(cell['ssim']['mean'])} |")
