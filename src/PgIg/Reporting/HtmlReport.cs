@@ -126,14 +126,22 @@ public static class HtmlReport
             cascade.GroupBy(r => (r.Method, r.Patterns, r.Level, r.Layer)).Select(g => new[]
             {
                 g.Key.Method, g.Key.Patterns, g.Key.Level < 0 ? "reference" : g.Key.Level.ToString(CultureInfo.InvariantCulture), g.Key.Layer,
-            }.Concat(metrics.Select(m => g.FirstOrDefault(r => r.Metric == m) is { } r ? Ci(r.Value) : "")).Append(g.Max(r => r.N).ToString(CultureInfo.InvariantCulture)).ToArray()),
+            }.Concat(metrics.Select(m => g.FirstOrDefault(r => r.Metric == m) is { } r ? Ci(r.Value) : "")).Append(ImageCount(g.Select(r => r.N))).ToArray()),
             leftColumns: 4);
         h.Append("<p>").Append(HtmlEncode($"Class sensitivity: each method's map for the second most probable class against its map for the predicted class, both on the original model ({n} images). " +
             "Similar maps mean the method hardly depends on the class it explains.")).Append("</p>\n");
         Table(h, ["method", "patterns", .. SanityReport.Metrics.Select(m => m.Name), "n"],
             classes.GroupBy(r => (r.Method, r.Patterns)).Select(g => new[] { g.Key.Method, g.Key.Patterns }
-                .Concat(metrics.Select(m => g.FirstOrDefault(r => r.Metric == m) is { } r ? Ci(r.Value) : "")).Append(g.Max(r => r.N).ToString(CultureInfo.InvariantCulture)).ToArray()),
+                .Concat(metrics.Select(m => g.FirstOrDefault(r => r.Metric == m) is { } r ? Ci(r.Value) : "")).Append(ImageCount(g.Select(r => r.N))).ToArray()),
             leftColumns: 2);
+    }
+
+    /// <summary>Images behind a row's measures: one number, or "min–max" where a measure is undefined on some images
+    /// (a constant map has no Spearman, while its SSIM is defined).</summary>
+    static string ImageCount(IEnumerable<int> counts)
+    {
+        int lo = counts.Min(), hi = counts.Max();
+        return lo == hi ? hi.ToString(CultureInfo.InvariantCulture) : $"{lo.ToString(CultureInfo.InvariantCulture)}–{hi.ToString(CultureInfo.InvariantCulture)}";
     }
 
     static string Ci(Interval v) => $"{N(v.Value, "0.000")} [{N(v.Low, "0.000")}, {N(v.High, "0.000")}]";

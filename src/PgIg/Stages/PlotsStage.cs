@@ -46,7 +46,7 @@ public sealed class PlotsStage : Stage
             node["replacements"] = JsonSerializer.SerializeToNode(c.Degrade.Replacements);
             config = node;
         }
-        Key = new StageKey("plots", "plots", new CodeId("plots-v5", p.Run.Fingerprints.Of("plots/statistics", Probe)), config, upstream);
+        Key = new StageKey("plots", "plots", new CodeId("plots-v6", p.Run.Fingerprints.Of("plots/statistics", Probe)), config, upstream);
         return [Planned([new StageUnit(Key, upstream.Select(u => u.Item2).ToList(), w => PlotsAsync(p, w))])];
     }
 
