@@ -45,29 +45,34 @@ public static class Degrader
         rank.scatter_(1, order, torch.arange(patches, dtype: ScalarType.Int64, device: order.device).expand(b, patches));
         rank = rank.reshape(b, 1, gh, gw);
 
-        var curves = torch.zeros(b, o.NPatches, device: x.device);
         long perStep = b * net.ForwardBytesPerExample();                        // degraded copies + the largest layer's activations
-        long stepsPerChunk = Math.Max(1, memoryBudgetBytes / Math.Max(1, perStep));
-        for (long s0 = 0; s0 < o.NPatches; s0 += stepsPerChunk)
+        return ForwardSteps(net, classes, o.NPatches, Math.Max(1, memoryBudgetBytes / Math.Max(1, perStep)), s =>
+        {
+            // patches degraded at step s
+            var degraded = o.Insertion ? rank.ge(s) : o.SkipTopPatch ? rank.ge(1).logical_and(rank.le(s)) : rank.lt(s);   // B×1×G×G
+            var k = means * degraded.to(means.dtype);                                         // the original's mask K
+            var kUp = F.interpolate(k, scale_factor: new double[] { p, p }, mode: InterpolationMode.Nearest);
+            Tensor replace = o.PositiveOnlyReplacement
+                ? kUp.gt(0)
+                : F.interpolate(degraded.to(means.dtype), scale_factor: new double[] { p, p }, mode: InterpolationMode.Nearest).gt(0).expand(b, c, h, w);
+            return torch.where(replace, kUp, x);
+        });
+    }
+
+    /// <summary>p(class) of every step's degraded batch (<paramref name="stepImages"/>, called in step order), forwarded in
+    /// chunks of <paramref name="stepsPerChunk"/> steps stacked into one batch: B×steps.</summary>
+    static Tensor ForwardSteps(SequentialNet net, Tensor classes, long steps, long stepsPerChunk, Func<long, Tensor> stepImages)
+    {
+        long b = classes.shape[0];
+        var curves = torch.zeros(b, steps, device: classes.device);
+        for (long s0 = 0; s0 < steps; s0 += stepsPerChunk)
         {
             using var scope = torch.NewDisposeScope();
-            long s1 = Math.Min(o.NPatches, s0 + stepsPerChunk);
+            long s1 = Math.Min(steps, s0 + stepsPerChunk);
             var batch = new List<Tensor>();
-            for (long s = s0; s < s1; s++)
-            {
-                // patches degraded at step s
-                var degraded = o.Insertion ? rank.ge(s) : o.SkipTopPatch ? rank.ge(1).logical_and(rank.le(s)) : rank.lt(s);   // B×1×G×G
-                var k = means * degraded.to(means.dtype);                                         // the original's mask K
-                var kUp = F.interpolate(k, scale_factor: new double[] { p, p }, mode: InterpolationMode.Nearest);
-                Tensor replace = o.PositiveOnlyReplacement
-                    ? kUp.gt(0)
-                    : F.interpolate(degraded.to(means.dtype), scale_factor: new double[] { p, p }, mode: InterpolationMode.Nearest).gt(0).expand(b, c, h, w);
-                batch.Add(torch.where(replace, kUp, x));
-            }
-            var stacked = torch.cat(batch, 0);                                                  // (steps·B)×C×H×W
-            var probs = net.Probabilities(stacked);
-            var cls = classes.repeat(s1 - s0).unsqueeze(1);
-            var pc = probs.gather(1, cls).reshape(s1 - s0, b).t();                               // B×steps
+            for (long s = s0; s < s1; s++) batch.Add(stepImages(s));
+            var probs = net.Probabilities(torch.cat(batch, 0));                                // (steps·B)×classes
+            var pc = probs.gather(1, classes.repeat(s1 - s0).unsqueeze(1)).reshape(s1 - s0, b).t();   // B×steps
             curves[TensorIndex.Colon, TensorIndex.Slice(s0, s1)] = pc;
         }
         return curves;
@@ -80,24 +85,12 @@ public static class Degrader
         long b = x.shape[0], patches = order.shape[1];
         var road = new RoadBatch(x, o.RoadNoise!, o.PatchSize);
         var orderCpu = order.to(ScalarType.Int64).cpu().contiguous().data<long>().ToArray();
-        var curves = torch.zeros(b, o.NPatches, device: x.device);
         long perStep = b * net.ForwardBytesPerExample();
         long left = memoryBudgetBytes - b * RoadBatch.BytesPerImage(x.shape[1], x.shape[2], x.shape[3]);
-        long stepsPerChunk = Math.Max(1, left / Math.Max(1, perStep));
-        for (long s0 = 0; s0 < o.NPatches; s0 += stepsPerChunk)
+        return ForwardSteps(net, classes, o.NPatches, Math.Max(1, left / Math.Max(1, perStep)), s =>
         {
-            using var scope = torch.NewDisposeScope();
-            long s1 = Math.Min(o.NPatches, s0 + stepsPerChunk);
-            var batch = new List<Tensor>();
-            for (long s = s0; s < s1; s++)
-            {
-                if (s > 0) road.RemovePatch(k => orderCpu[k * patches + o.RankRemovedAt(s)]);
-                batch.Add(road.Images().to(x.dtype).to(x.device));
-            }
-            var probs = net.Probabilities(torch.cat(batch, 0));
-            var pc = probs.gather(1, classes.repeat(s1 - s0).unsqueeze(1)).reshape(s1 - s0, b).t();
-            curves[TensorIndex.Colon, TensorIndex.Slice(s0, s1)] = pc;
-        }
-        return curves;
+            if (s > 0) road.RemovePatch(k => orderCpu[k * patches + o.RankRemovedAt(s)]);
+            return road.Images().to(x.dtype).to(x.device);
+        });
     }
 }
