@@ -75,6 +75,14 @@ public struct SplitMix64(ulong seed)
         return z ^ (z >> 31);
     }
 
+    /// <summary>FNV-1a over UTF-8: a seed from a name that, unlike string.GetHashCode, is the same in every process.</summary>
+    public static ulong SeedOf(string name)
+    {
+        ulong h = 0xCBF29CE484222325UL;
+        foreach (byte b in System.Text.Encoding.UTF8.GetBytes(name)) { h ^= b; h *= 0x100000001B3UL; }
+        return h;
+    }
+
     /// <summary>Uniform in [0, bound) without modulo bias (Lemire's multiply-and-reject).</summary>
     public ulong NextBelow(ulong bound)
     {

@@ -1,4 +1,3 @@
-using System.Text;
 using PgIg.Data;
 
 namespace PgIg.Degradation;
@@ -94,7 +93,7 @@ public static class PairedStatistics
                 var (b, bb) = aucByImage[j];
                 var ids = aa.Keys.Where(bb.ContainsKey).OrderBy(k => k).ToArray();
                 var d = ids.Select(k => aa[k] - bb[k]).ToArray();
-                long s = (long)SplitMix64.Mix((ulong)seed ^ Fnv($"{a}\u0000{b}\u0000{order}"));
+                long s = (long)SplitMix64.Mix((ulong)seed ^ SplitMix64.SeedOf($"{a}\u0000{b}\u0000{order}"));
                 raw.Add((a, b, d.Length, CurveStatistics.Bootstrap(d, s, resamples), SignFlipPValue(d, s + 1, permutations)));
             }
         var holm = Holm(raw.Select(r => r.P).ToList());
@@ -111,12 +110,4 @@ public static class PairedStatistics
 
     static double Sum(ReadOnlySpan<double> v) { double s = 0; foreach (var x in v) s += x; return s; }
     static double SumAbs(ReadOnlySpan<double> v) { double s = 0; foreach (var x in v) s += Math.Abs(x); return s; }
-
-    /// <summary>FNV-1a over UTF-8: a hash that, unlike string.GetHashCode, is the same in every process.</summary>
-    static ulong Fnv(string s)
-    {
-        ulong h = 0xCBF29CE484222325UL;
-        foreach (byte b in Encoding.UTF8.GetBytes(s)) { h ^= b; h *= 0x100000001B3UL; }
-        return h;
-    }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using PgIg.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -18,9 +17,7 @@ public static class ProbeInput
     /// <summary>Values uniform in [−1, 1), seeded by <paramref name="name"/>.</summary>
     public static double[] Uniform(string name, long count)
     {
-        ulong seed = 0xCBF29CE484222325UL;
-        foreach (byte b in Encoding.UTF8.GetBytes(name)) { seed ^= b; seed *= 0x100000001B3UL; }
-        var rng = new SplitMix64(seed);
+        var rng = new SplitMix64(SplitMix64.SeedOf(name));
         var v = new double[count];
         for (long i = 0; i < count; i++) v[i] = (rng.NextUInt64() >> 11) * (2.0 / (1UL << 53)) - 1;
         return v;
