@@ -343,9 +343,7 @@ public static class IncrementalDegrader
                 var target = _maps[0].narrow(0, k, 1).narrow(2, bd + r, p).narrow(3, bd + c, p);
                 target.copy_(_o.PositiveOnlyReplacement ? torch.where(mean.gt(0), mean, target) : mean.expand_as(target));
             }
-            var boxes = dirty;
-            for (int i = 0; i < _plan.Stages.Count; i++)
-                boxes = Propagate(i, boxes);
+            PropagateAll(dirty);
         }
 
         /// <summary>Copies each image's changed box (ROAD) from <paramref name="road"/> into the input and updates every stored map.</summary>
@@ -362,7 +360,13 @@ public static class IncrementalDegrader
                     _maps[0].narrow(0, k, 1).narrow(2, bd + b.R0, b.R1 - b.R0).narrow(3, bd + b.C0, b.C1 - b.C0)
                         .copy_(road.Window(k, b).to(_maps[0].dtype).to(_maps[0].device));
                 }
-            var boxes = dirty;
+            PropagateAll(dirty);
+        }
+
+        /// <summary>Recomputes every stage where its input changed, from the input's changed boxes up.</summary>
+        void PropagateAll(Box[] inputBoxes)
+        {
+            var boxes = inputBoxes;
             for (int i = 0; i < _plan.Stages.Count; i++)
                 boxes = Propagate(i, boxes);
         }
