@@ -83,24 +83,36 @@ public sealed class PatternsStage : Stage
     StageKey? _artifact;
     ArtifactCache? _cache;
 
-    /// <summary>PatternNet a₊ over the track's sample, batch by batch.</summary>
-    static async Task EstimateAsync(PlanContext p, EstimatedPatterns source, ArtifactWriter w)
+    /// <summary>Feeds the track's pattern sample to <paramref name="est"/> in batches of patterns.batch_size, reporting progress
+    /// as <paramref name="task"/>; returns the number of images.</summary>
+    public static async Task<int> FeedSampleAsync(PlanContext p, EstimatedPatterns source, PatternEstimator est, string task, string? detail = null)
     {
-        using var net = p.LoadModel();
         var sample = source.Sample(p.Get<DataStage>().Directory);
-        using var est = new PatternEstimator(net);
         int bs = p.Config.Patterns.BatchSize;
         for (int s = 0; s < sample.Count; s += bs)
         {
             using var scope = torch.NewDisposeScope();
             est.Add(await sample.InputsAsync(s, Math.Min(bs, sample.Count - s)));
-            p.Run.Progress.Report("patterns", Math.Min(sample.Count, s + bs), sample.Count);
+            p.Run.Progress.Report(task, Math.Min(sample.Count, s + bs), sample.Count, detail);
         }
+        return sample.Count;
+    }
+
+    /// <summary>Writes patterns as a tensor artifact (A_0, A_1, … in chunk rows), as every reader of patterns.parquet expects.</summary>
+    public static Task WriteAsync(ArtifactWriter w, PatternSet patterns) =>
+        TensorFiles.WriteAsync(w, TensorFiles.PatternsFile, patterns.A.SelectMany((a, i) => TensorStore.ToRows(i, $"A_{i}", a)));
+
+    /// <summary>PatternNet a₊ over the track's sample, batch by batch.</summary>
+    static async Task EstimateAsync(PlanContext p, EstimatedPatterns source, ArtifactWriter w)
+    {
+        using var net = p.LoadModel();
+        using var est = new PatternEstimator(net);
+        int images = await FeedSampleAsync(p, source, est, "patterns");
         using var patterns = est.Result();
-        await TensorFiles.WriteAsync(w, TensorFiles.PatternsFile, patterns.A.SelectMany((a, i) => TensorStore.ToRows(i, $"A_{i}", a)));
+        await WriteAsync(w, patterns);
         PatternNpz.Export(patterns, net, w.PathOf("patterns.npz"));
         w.RegisterFile("patterns.npz");
-        w.Metric("images", sample.Count);
+        w.Metric("images", images);
         // wᵀa per unit should be 1 (a sanity figure for the manifest)
         w.Metric("mean_abs_wta_minus_1", PatternNpz.NormalisationError(patterns, net));
     }

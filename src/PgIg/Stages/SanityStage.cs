@@ -147,19 +147,11 @@ public sealed class SanityStage : Stage
         using var net = p.LoadModel();
         using var randomised = CascadingRandomisation.Randomise(net, level, p.Config.Sanity.Seed);
         using var original = p.Get<PatternsStage>().Load(net);
-        int from = net.WeightedLayers.Count - level;
-        var sample = estimated.Sample(p.Get<DataStage>().Directory);
-        using var est = new PatternEstimator(randomised.Net, from);
-        int bs = p.Config.Patterns.BatchSize;
-        for (int s = 0; s < sample.Count; s += bs)
-        {
-            using var scope = torch.NewDisposeScope();
-            est.Add(await sample.InputsAsync(s, Math.Min(bs, sample.Count - s)));
-            p.Run.Progress.Report($"sanity patterns {Levels[level - 1]}", Math.Min(sample.Count, s + bs), sample.Count, $"level {level}/{Levels.Count}");
-        }
+        using var est = new PatternEstimator(randomised.Net, net.WeightedLayers.Count - level);
+        int images = await PatternsStage.FeedSampleAsync(p, estimated, est, $"sanity patterns {Levels[level - 1]}", $"level {level}/{Levels.Count}");
         using var patterns = est.Result(original.A);
-        await TensorFiles.WriteAsync(w, TensorFiles.PatternsFile, patterns.A.SelectMany((a, i) => TensorStore.ToRows(i, $"A_{i}", a)));
-        w.Metric("images", sample.Count);
+        await PatternsStage.WriteAsync(w, patterns);
+        w.Metric("images", images);
         w.Metric("reestimated_layers", level);
         w.Metric("mean_abs_wta_minus_1", PatternNpz.NormalisationError(patterns, randomised.Net));
     }
@@ -187,6 +179,9 @@ public sealed class SanityStage : Stage
         var similarity = new List<SanityRow>();
         var classRows = new List<ClassSensitivityRow>();
         var examples = new List<SanityExampleRow> { Example(original[0].ImageId, 0, "", original[0].TargetClass, originalMaps[0]) };
+        // each batch's inputs, made once for the 2 + levels × variants passes over the subset and freed with this scope
+        using var inputScope = torch.NewDisposeScope();
+        var inputs = Enumerable.Range(0, nb).Select(b => p.Track.ToInput(rows.Skip(b * c.BatchSize).Take(c.BatchSize).ToList()).to(device)).ToList();
 
         // maps of the method on a net (with patterns where it uses them) for every batch, with the class per image
         void ForEachBatch(SequentialNet on, PatternStream? patterns, Func<int, long[]> classesOf, Action<int, float[][]> use)
@@ -198,7 +193,7 @@ public sealed class SanityStage : Stage
                 using var scope = torch.NewDisposeScope();
                 var batch = rows.Skip(b * c.BatchSize).Take(c.BatchSize).ToList();
                 var ids = batch.Select(r => r.ImageId).ToArray();
-                var x = p.Track.ToInput(batch).to(device);
+                var x = inputs[b];
                 // the batch and its key as Attribute has them, so batch-coupled draws (exp_grad) are the same
                 var info = new BatchInfo(ids, m.Seed, string.Join(",", ids), batch.Select(r => r.File).ToArray());
                 var maps = method.Attribute(x, torch.tensor(classesOf(b)).to(device), info).cpu().contiguous();
@@ -216,8 +211,7 @@ public sealed class SanityStage : Stage
         for (int b = 0; b < nb; b++)
         {
             using var scope = torch.NewDisposeScope();
-            var x = p.Track.ToInput(rows.Skip(b * c.BatchSize).Take(c.BatchSize).ToList()).to(device);
-            var second = net.Forward(x).topk(2, dim: 1).indexes[TensorIndex.Colon, 1].cpu().data<long>().ToArray();
+            var second = net.Forward(inputs[b]).topk(2, dim: 1).indexes[TensorIndex.Colon, 1].cpu().data<long>().ToArray();
             second.CopyTo(other, b * c.BatchSize);
         }
         ForEachBatch(net, m.UsesPatterns ? p.Patterns : null, b => other.Skip(b * c.BatchSize).Take(c.BatchSize).ToArray(), (b, maps) =>
